@@ -1,0 +1,12 @@
+//! Request validation support for the generated checkers: where a rule
+//! failed ([`Violations`]), how raw parameter strings become typed values
+//! ([`params`]), and the string formats asserted in requests ([`formats`]).
+//!
+//! The generated code calls into this module; it never interprets a schema.
+
+pub mod formats;
+pub mod params;
+mod violations;
+
+pub use params::{Captures, Kind, QueryPairs, RequestParts, Shape};
+pub use violations::{Location, Violation, Violations};
