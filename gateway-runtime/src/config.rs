@@ -181,6 +181,8 @@ pub enum ConfigError {
         b: String,
         b_path: String,
     },
+    /// The compiled contract itself is unusable (a compiler bug).
+    Contract { api: String, message: String },
 }
 
 impl fmt::Display for ConfigError {
@@ -217,6 +219,9 @@ impl fmt::Display for ConfigError {
                 f,
                 "apis `{a}` (base path `{a_path}`) and `{b}` (base path `{b_path}`) overlap"
             ),
+            ConfigError::Contract { api, message } => {
+                write!(f, "api `{api}`: compiled contract is invalid: {message}")
+            }
         }
     }
 }

@@ -74,7 +74,9 @@ mod tests {
     use crate::json::Value;
     use crate::validate::Violations;
 
-    fn json_ok(_: &Value<'_>, _: &mut Violations) {}
+    fn json_ok(_: &Value<'_>, _: &mut Violations) -> bool {
+        true
+    }
 
     static DECLARED: &[MediaType] = &[
         MediaType {

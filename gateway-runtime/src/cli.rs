@@ -1,0 +1,194 @@
+//! The `douane` command line: reads the deployment configuration, starts
+//! the gateway for the compiled contract, stops it on SIGINT or SIGTERM.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use crate::config::{Config, ConfigError, ENV_LISTEN, env_var};
+use crate::contract::Contract;
+use crate::listener::{Server, StartError};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Runs the `douane` binary for `contract`; returns 2 on a configuration
+/// error, 1 when the gateway cannot start, 0 after a clean shutdown.
+pub fn main(contract: &'static Contract) -> ExitCode {
+    let config_path = match parse_args(contract) {
+        Ok(Args::Run { config }) => config,
+        Ok(Args::Exit) => return ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}\n(see douane --help)");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing();
+    let config = match load_config(contract, config_path.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(contract, config))
+}
+
+enum Args {
+    Run { config: Option<String> },
+    Exit,
+}
+
+fn parse_args(contract: &Contract) -> Result<Args, String> {
+    use lexopt::prelude::*;
+    let mut config = None;
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Short('c') | Long("config") => {
+                let value = parser.value().map_err(|e| e.to_string())?;
+                config = Some(value.string().map_err(|e| e.to_string())?);
+            }
+            Short('h') | Long("help") => {
+                print!("{}", help(contract));
+                return Ok(Args::Exit);
+            }
+            Short('V') | Long("version") => {
+                println!("douane {VERSION}");
+                return Ok(Args::Exit);
+            }
+            other => return Err(other.unexpected().to_string()),
+        }
+    }
+    Ok(Args::Run { config })
+}
+
+fn load_config(contract: &Contract, path: Option<&str>) -> Result<Config, ConfigError> {
+    let mut config = match path {
+        Some(path) => Config::from_file(path)?,
+        None => Config::mock_all(contract),
+    };
+    config.apply_env(contract, |name| std::env::var(name).ok())?;
+    // Checked here too so that a bad config exits with status 2 before the
+    // runtime starts; `Server::start` checks again for library users.
+    config.resolve(contract)?;
+    Ok(config)
+}
+
+async fn run(contract: &'static Contract, config: Config) -> ExitCode {
+    let server = match Server::start(contract, config).await {
+        Ok(server) => server,
+        Err(StartError::Config(error)) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(addr = %server.local_addr(), version = VERSION, "douane listening");
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The `--help` text: usage, the whole configuration format, and the APIs
+/// compiled into this binary.
+pub fn help(contract: &Contract) -> String {
+    let mut out = format!(
+        "douane {VERSION}: API gateway compiled from OpenAPI contracts
+
+USAGE:
+    douane [--config PATH]
+
+OPTIONS:
+    -c, --config PATH   deployment configuration (TOML); without it every API
+                        is answered by the built-in mock on 127.0.0.1:8080
+    -h, --help          print this help
+    -V, --version       print the version
+
+CONFIGURATION FILE:
+    listen = \"127.0.0.1:8080\"      # address to listen on
+    [timeouts]                      # all optional, in milliseconds
+    request_head_ms = 10000         # reading the request head
+    request_body_ms = 30000         # reading the request body
+    upstream_connect_ms = 3000      # connecting to an upstream
+    upstream_response_ms = 30000    # until the upstream's response head
+    [apis.NAME]                     # one table per API, NAME as listed below
+    upstream = \"mock\"               # \"mock\" or http://host:port[/prefix] (required)
+    base_path = \"/v2\"               # optional, overrides the contract's
+
+    Every compiled API needs an upstream; base paths must not overlap.
+
+ENVIRONMENT:
+    {ENV_LISTEN}                   overrides listen
+    DOUANE_API_<NAME>_UPSTREAM      overrides apis.NAME.upstream
+    DOUANE_API_<NAME>_BASE_PATH     overrides apis.NAME.base_path
+                                    (<NAME> uppercased, '-' as '_')
+    RUST_LOG                        log filter (default: info); access log
+                                    lines have the target douane::access
+
+COMPILED APIS:
+"
+    );
+    if contract.apis.is_empty() {
+        out.push_str("    (none)\n");
+    }
+    for api in contract.apis {
+        let base = if api.base_path.is_empty() {
+            "/"
+        } else {
+            api.base_path
+        };
+        let _ = writeln!(
+            out,
+            "    {:<20} {:<16} {} {} ({})\n    {:<20} env: {}",
+            api.name,
+            base,
+            api.title,
+            api.version,
+            api.source,
+            "",
+            env_var(api.name, "UPSTREAM"),
+        );
+    }
+    out
+}

@@ -1,0 +1,105 @@
+//! Size and time limits on request bodies: an oversized body is refused
+//! from its `Content-Length` before a byte of it is read, a chunked one as
+//! soon as it grows past the limit, a slow one when its time is up.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http::HeaderMap;
+use http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
+use http_body_util::BodyExt;
+use hyper::body::{Body, Incoming};
+
+use crate::problem::{Problem, ProblemKind};
+
+/// What the request head says about its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyHead {
+    /// Declared `Content-Length`, if any.
+    pub length: Option<u64>,
+    /// Whether a body follows (a non-zero length, a transfer coding, or for
+    /// HTTP/2 an open stream without declared length).
+    pub present: bool,
+}
+
+/// Reads the body framing from the head and refuses a declared length above
+/// `max`.
+pub fn check_head(headers: &HeaderMap, body: &Incoming, max: u64) -> Result<BodyHead, Problem> {
+    // hyper has already refused malformed or conflicting Content-Length
+    // values, so one that does not parse here cannot occur on the wire.
+    let length = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(length) = length {
+        if length > max {
+            return Err(too_large(max));
+        }
+    }
+    let present = match length {
+        Some(n) => n > 0,
+        None => headers.contains_key(TRANSFER_ENCODING) || !body.is_end_stream(),
+    };
+    Ok(BodyHead { length, present })
+}
+
+fn too_large(max: u64) -> Problem {
+    Problem::new(
+        ProblemKind::PayloadTooLarge,
+        format!("request body exceeds the limit of {max} bytes"),
+    )
+}
+
+/// Reads the whole body within `max` bytes and `timeout`.
+pub async fn read_body(
+    body: Incoming,
+    head: BodyHead,
+    max: u64,
+    timeout: Duration,
+) -> Result<Bytes, Problem> {
+    match tokio::time::timeout(timeout, collect(body, head, max)).await {
+        Ok(result) => result,
+        Err(_) => Err(Problem::new(
+            ProblemKind::RequestTimeout,
+            format!(
+                "request body not received within {} ms",
+                timeout.as_millis()
+            ),
+        )),
+    }
+}
+
+async fn collect(mut body: Incoming, head: BodyHead, max: u64) -> Result<Bytes, Problem> {
+    // Most bodies arrive in one frame: keep it without copying, and only
+    // concatenate when a second one comes.
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
+    let mut total: u64 = 0;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| Problem::body("body", "request body could not be read"))?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers carry no content to validate
+        };
+        total += data.len() as u64;
+        if total > max {
+            return Err(too_large(max));
+        }
+        match (&mut first, &mut joined) {
+            (None, None) => first = Some(data),
+            (Some(f), None) => {
+                let capacity = head.length.unwrap_or(total).min(max) as usize;
+                let mut buf = BytesMut::with_capacity(capacity.max(total as usize));
+                buf.extend_from_slice(f);
+                buf.extend_from_slice(&data);
+                first = None;
+                joined = Some(buf);
+            }
+            (_, Some(buf)) => buf.extend_from_slice(&data),
+        }
+    }
+    Ok(match (first, joined) {
+        (_, Some(buf)) => buf.freeze(),
+        (Some(f), None) => f,
+        (None, None) => Bytes::new(),
+    })
+}

@@ -1,0 +1,226 @@
+//! The request pipeline: every request goes through [`Gateway::handle`],
+//! whose stages run top to bottom in one function, so that the order in
+//! which a request is admitted can be read in one place:
+//!
+//! ```text
+//! route ─▶ limits ─▶ validate parameters ─▶ body ─▶ upstream (mock or forward)
+//! ```
+//!
+//! Each stage may refuse the request with a [`Problem`]; the access log
+//! records every request whatever its fate.
+
+use std::net::IpAddr;
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, Method, Request, Response};
+use hyper::body::Incoming;
+
+use crate::body::GatewayBody;
+use crate::config::{Config, ConfigError, Timeouts, Upstream};
+use crate::contract::{BodyCheck, Contract, Operation};
+use crate::json::{self, ParseError};
+use crate::limits::{self, BodyHead};
+use crate::media::{self, MediaMismatch};
+use crate::mock;
+use crate::observe::Access;
+use crate::problem::{Problem, ProblemKind};
+use crate::route::Routes;
+use crate::upstream::{self, Upstreams};
+use crate::validate::{Captures, Location, QueryPairs, RequestParts, Violations};
+
+/// Everything a gateway builds once at startup and shares, read-only, with
+/// every request: the routing table, the upstream client, the limits.
+#[derive(Debug)]
+pub struct Gateway {
+    routes: Routes,
+    upstreams: Upstreams,
+    timeouts: Timeouts,
+}
+
+impl Gateway {
+    /// Checks `config` against `contract` and builds the gateway.
+    pub fn new(contract: &'static Contract, config: &Config) -> Result<Gateway, ConfigError> {
+        check_contract(contract)?;
+        let resolved = config.resolve(contract)?;
+        Ok(Gateway {
+            routes: Routes::new(contract, resolved),
+            upstreams: Upstreams::new(&config.timeouts),
+            timeouts: config.timeouts,
+        })
+    }
+
+    /// The served APIs, longest base path first.
+    pub fn routes(&self) -> &Routes {
+        &self.routes
+    }
+
+    pub fn timeouts(&self) -> &Timeouts {
+        &self.timeouts
+    }
+
+    /// Answers one request from `client`; never fails: every refusal or
+    /// upstream failure becomes a problem+json response.
+    pub async fn handle(
+        &self,
+        request: Request<Incoming>,
+        client: IpAddr,
+    ) -> Response<GatewayBody> {
+        let mut access = Access::start();
+        // Cheap clones (shared buffers) kept for the log line once the
+        // request has been moved upstream.
+        let method = request.method().clone();
+        let uri = request.uri().clone();
+        let response = match self.admit_and_forward(request, client, &mut access).await {
+            Ok(response) => response,
+            Err(problem) => {
+                access.rule = Some(problem.log_rule());
+                problem.into_response()
+            }
+        };
+        access.finish(&method, uri.path(), response.status());
+        response
+    }
+
+    async fn admit_and_forward(
+        &self,
+        request: Request<Incoming>,
+        client: IpAddr,
+        access: &mut Access,
+    ) -> Result<Response<GatewayBody>, Problem> {
+        let (mut head, body) = request.into_parts();
+        // route: only a declared operation of a configured API goes further
+        let routed = self.routes.route(&head.method, head.uri.path())?;
+        let (mount, op) = (routed.mount, routed.operation);
+        (access.api, access.operation) = (mount.api.name, op.id);
+        // limits: an oversized declared body is refused before any of it is read
+        let body_head = limits::check_head(&head.headers, &body, op.max_body_bytes)?;
+        // validate parameters: path, query and headers, against the contract
+        check_parameters(op, &head, &routed.captures)?;
+        // body: media type, size, time and content, against the contract
+        let body = check_body(op, &head.headers, body, body_head, &self.timeouts).await?;
+        // upstream: the mock answers from the contract; a real one gets the request unchanged
+        let (authority, prefix) = match &mount.upstream {
+            Upstream::Mock => return Ok(mock::respond(&op.mock, head.method == Method::HEAD)),
+            Upstream::Http { authority, prefix } => (authority, prefix),
+        };
+        let uri = upstream::upstream_uri(authority, prefix, &head.uri)?;
+        upstream::prepare_headers(&mut head.headers, &mut head.version, &head.uri, client);
+        head.uri = uri;
+        // Extensions belong to the client connection, not to the message.
+        head.extensions.clear();
+        let response = self.upstreams.send(Request::from_parts(head, body)).await?;
+        access.upstream_status = Some(response.status().as_u16());
+        Ok(response)
+    }
+}
+
+/// Runs the compiled parameter checks; all violations are reported at once.
+fn check_parameters(op: &Operation, head: &Parts, captures: &Captures<'_>) -> Result<(), Problem> {
+    let parts = RequestParts {
+        query: QueryPairs::parse(head.uri.query()),
+        headers: &head.headers,
+    };
+    let mut violations = Violations::default();
+    (op.check_parameters)(&parts, captures, &mut violations);
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::validation(violations.into_vec()))
+    }
+}
+
+/// Admits the request body: present only if declared, of a declared media
+/// type, within limits, and valid for its media type. Returns the body to
+/// forward: the checked bytes, or the untouched (empty) stream.
+async fn check_body(
+    op: &'static Operation,
+    headers: &HeaderMap,
+    body: Incoming,
+    head: BodyHead,
+    timeouts: &Timeouts,
+) -> Result<GatewayBody, Problem> {
+    let Some(declared) = &op.body else {
+        if head.present {
+            return Err(Problem::body("body", "operation takes no request body"));
+        }
+        return Ok(GatewayBody::Stream(body));
+    };
+    if !head.present {
+        if declared.required {
+            return Err(Problem::body("required", "request body is required"));
+        }
+        return Ok(GatewayBody::Stream(body));
+    }
+    let content_type = headers
+        .get(http::header::CONTENT_TYPE)
+        .map(HeaderValue::as_bytes);
+    let media = media::select(content_type, declared.media).map_err(|m| unsupported(m, op))?;
+    let bytes: Bytes =
+        limits::read_body(body, head, op.max_body_bytes, timeouts.request_body()).await?;
+    if bytes.is_empty() && declared.required {
+        return Err(Problem::body("required", "request body is required"));
+    }
+    if let BodyCheck::Json(validate) = media.check {
+        let value = json::parse(&bytes, op.max_json_depth).map_err(|e| {
+            let rule = match e {
+                ParseError::Malformed(_) => "json",
+                ParseError::DuplicateKey(_) => "duplicateKey",
+                ParseError::TooDeep(_) => "maxDepth",
+            };
+            Problem::body(rule, e.to_string())
+        })?;
+        let mut violations = Violations::default();
+        violations.enter(Location::Body, "");
+        let valid = validate(&value, &mut violations);
+        if !valid || !violations.is_empty() {
+            let violations = violations.into_vec();
+            // A validator that fails without saying why is a compiler bug;
+            // the request is refused all the same.
+            if violations.is_empty() {
+                return Err(Problem::body("schema", "body does not match the schema"));
+            }
+            return Err(Problem::validation(violations));
+        }
+    }
+    Ok(GatewayBody::full(bytes))
+}
+
+fn unsupported(mismatch: MediaMismatch, op: &Operation) -> Problem {
+    let accepted = op
+        .body
+        .iter()
+        .flat_map(|b| b.media.iter().map(|m| m.range))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let why = match mismatch {
+        MediaMismatch::Missing => "a request body needs a content type",
+        MediaMismatch::Malformed => "content type is not type/subtype",
+        MediaMismatch::NotAccepted => "content type is not accepted",
+        MediaMismatch::Charset => "JSON bodies must be utf-8",
+    };
+    Problem::new(
+        ProblemKind::UnsupportedMediaType,
+        format!("{why}; accepted: {accepted}"),
+    )
+}
+
+/// Refuses at startup the contract strings that would not make valid
+/// header values, so that building responses cannot fail later.
+fn check_contract(contract: &Contract) -> Result<(), ConfigError> {
+    for api in contract.apis {
+        let bad = |what: &str, value: &str| ConfigError::Contract {
+            api: api.name.to_owned(),
+            message: format!("{what} `{value}` is not a valid header value"),
+        };
+        for item in api.path_items {
+            HeaderValue::from_str(item.allow).map_err(|_| bad("allow", item.allow))?;
+        }
+        for op in api.operations {
+            if let Some(ct) = op.mock.content_type {
+                HeaderValue::from_str(ct).map_err(|_| bad("mock content type", ct))?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! Routing: from a request path and method to the one declared operation it
+//! addresses, or a 404/405 problem. Only declared operations go further.
+
+use crate::config::{ResolvedApi, Upstream};
+use crate::contract::{Api, Contract, Method, Operation};
+use crate::problem::{Problem, ProblemKind};
+use crate::validate::Captures;
+
+/// One served API with its deployment settings, built once at startup.
+#[derive(Debug)]
+pub struct Mount {
+    pub api: &'static Api,
+    /// Effective base path (the contract's, or the config override).
+    pub base_path: Box<str>,
+    pub upstream: Upstream,
+}
+
+/// The APIs of a gateway, longest base path first so that the first match
+/// is the most specific one.
+#[derive(Debug)]
+pub struct Routes {
+    mounts: Box<[Mount]>,
+}
+
+/// The result of routing a request.
+#[derive(Debug)]
+pub struct Routed<'a, 'p> {
+    pub mount: &'a Mount,
+    pub operation: &'static Operation,
+    pub captures: Captures<'p>,
+}
+
+impl Routes {
+    pub fn new(contract: &'static Contract, resolved: Vec<ResolvedApi>) -> Routes {
+        let mut mounts: Vec<Mount> = resolved
+            .into_iter()
+            .map(|r| Mount {
+                api: &contract.apis[r.index],
+                base_path: r.base_path.into_boxed_str(),
+                upstream: r.upstream,
+            })
+            .collect();
+        mounts.sort_by_key(|m| std::cmp::Reverse(m.base_path.len()));
+        Routes {
+            mounts: mounts.into_boxed_slice(),
+        }
+    }
+
+    pub fn mounts(&self) -> &[Mount] {
+        &self.mounts
+    }
+
+    /// The API whose base path is the longest prefix of `path` at a segment
+    /// boundary, and the path below it (starting with `/`).
+    pub fn mount<'p>(&self, path: &'p str) -> Option<(&Mount, &'p str)> {
+        self.mounts
+            .iter()
+            .find_map(|m| below(&m.base_path, path).map(|rest| (m, rest)))
+    }
+
+    /// Finds the operation for `method` on `path`.
+    pub fn route<'p>(
+        &self,
+        method: &http::Method,
+        path: &'p str,
+    ) -> Result<Routed<'_, 'p>, Problem> {
+        let (mount, rest) = self
+            .mount(path)
+            .ok_or_else(|| Problem::new(ProblemKind::NotFound, "no api matches path"))?;
+        let api = mount.api;
+        let mut captures = Captures::default();
+        let item = (api.route)(rest, &mut captures)
+            .map(|i| &api.path_items[i])
+            .ok_or_else(|| Problem::new(ProblemKind::NotFound, "no operation matches path"))?;
+        let declared = Method::from_http(method).and_then(|m| {
+            item.operations
+                .iter()
+                .find(|(declared, _)| *declared == m)
+                .map(|&(_, op)| &api.operations[op])
+        });
+        match declared {
+            Some(operation) => Ok(Routed {
+                mount,
+                operation,
+                captures,
+            }),
+            None => {
+                let mut problem = Problem::new(
+                    ProblemKind::MethodNotAllowed,
+                    format!("method {method} is not declared for {}", item.template),
+                );
+                problem.allow = Some(item.allow);
+                Err(problem)
+            }
+        }
+    }
+}
+
+/// The part of `path` below `base` (`"/"` when they are equal), if `base`
+/// is a prefix of `path` at a segment boundary.
+fn below<'p>(base: &str, path: &'p str) -> Option<&'p str> {
+    let rest = path.strip_prefix(base)?;
+    if rest.is_empty() {
+        Some("/")
+    } else if rest.starts_with('/') {
+        Some(rest)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(base: &str, path: &str, expect: Option<&str>) {
+        assert_eq!(below(base, path), expect, "base {base:?} path {path:?}");
+    }
+
+    #[test]
+    fn base_path_selection() {
+        check("", "/", Some("/"));
+        check("", "/pets", Some("/pets"));
+        check("/v2", "/v2", Some("/"));
+        check("/v2", "/v2/", Some("/"));
+        check("/v2", "/v2/pets", Some("/pets"));
+        check("/v2", "/v22/pets", None);
+        check("/v2", "/v", None);
+        check("/a/b", "/a/b/c", Some("/c"));
+        check("/a/b", "/a", None);
+    }
+}
