@@ -1,1 +1,117 @@
-//! compiler
+//! Douane's contract compiler: OpenAPI documents in, Rust routing and
+//! validation code out, plus the human-readable contract surface.
+//!
+//! A pure library: the caller reads files (see [`resolve::Reader`]) and
+//! writes the output. The stages, in order:
+//! [`load`] → [`resolve`] → [`lower`] → [`ir`] → [`check`] → [`emit`]
+//! (and [`surface`], which renders the IR for reviewers).
+
+pub mod check;
+pub mod diag;
+pub mod emit;
+pub mod ir;
+pub mod load;
+pub mod lower;
+mod mock;
+mod pattern;
+pub mod resolve;
+pub mod surface;
+
+use diag::{Diagnostic, Diagnostics, Severity};
+use resolve::{Reader, Workspace};
+
+/// One compiled API, ready to be written and reviewed.
+#[derive(Debug, Clone)]
+pub struct ApiOutput {
+    pub name: String,
+    /// Root file, as given.
+    pub source: String,
+    /// Formatted Rust module for this API (the snapshot reviewers see).
+    pub code: String,
+    /// The contract surface.
+    pub surface: String,
+}
+
+/// The result of a successful compilation.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub apis: Vec<ApiOutput>,
+    /// The whole generated file: every module and the `CONTRACT` table.
+    pub code: String,
+    /// Warnings (the build succeeds; the surface lists them too).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// The API name of a root file: its stem (`specs/petstore.yaml` → `petstore`).
+pub fn api_name(file: &str) -> String {
+    let base = file.rsplit('/').next().unwrap_or(file);
+    base.split('.').next().unwrap_or(base).to_owned()
+}
+
+/// Lowers and checks the root documents `files` (names passed to `reader`),
+/// reporting every problem found.
+pub fn lower(files: &[String], reader: &Reader<'_>) -> Result<Vec<ir::Api>, Diagnostics> {
+    let mut ws = Workspace::new(reader);
+    let mut apis = Vec::new();
+    let mut diags = Vec::new();
+    let mut names = Vec::<String>::new();
+    for file in files {
+        let name = api_name(file);
+        let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        if !valid || names.contains(&name) {
+            diags.push(Diagnostic {
+                severity: Severity::Error,
+                file: file.clone(),
+                line: None,
+                pointer: String::new(),
+                message: format!("API name \"{name}\" (the file stem) must be unique, start with a lowercase letter and use only a-z, 0-9, - and _"),
+            });
+            continue;
+        }
+        names.push(name.clone());
+        let (api, mut found) = lower::lower_api(&mut ws, &name, file);
+        if let Some(mut api) = api {
+            api.warnings = found
+                .iter()
+                .filter(|d| d.severity == Severity::Warning)
+                .cloned()
+                .collect();
+            api.warnings.sort();
+            api.warnings.dedup();
+            apis.push(api);
+        }
+        diags.append(&mut found);
+    }
+    diags.extend(check::check(&apis));
+    if diags.iter().any(|d| d.severity == Severity::Error) {
+        diags.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.cmp(b)));
+        diags.dedup();
+        return Err(Diagnostics(diags));
+    }
+    Ok(apis)
+}
+
+/// Compiles the root documents `files` into Rust code.
+pub fn compile(files: &[String], reader: &Reader<'_>) -> Result<Output, Diagnostics> {
+    let apis = lower(files, reader)?;
+    let outputs = apis
+        .iter()
+        .map(|api| ApiOutput {
+            name: api.name.clone(),
+            source: api.source.clone(),
+            code: emit::api_module(api),
+            surface: surface::render(api),
+        })
+        .collect();
+    Ok(Output {
+        apis: outputs,
+        code: emit::contract_file(&apis),
+        warnings: apis
+            .iter()
+            .flat_map(|a| a.warnings.iter().cloned())
+            .collect(),
+    })
+}

@@ -130,7 +130,7 @@ pub struct MediaType {
 pub enum BodyCheck {
     /// Parsed as JSON (strictly: no duplicate keys, bounded depth), then
     /// checked by the compiled schema validator.
-    Json(fn(&Value<'_>, &mut Violations)),
+    Json(fn(&Value<'_>, &mut Violations) -> bool),
     /// No validator for this media type: only the size limit applies. The
     /// contract surface lists every such media type as a warning.
     SizeOnly,

@@ -50,6 +50,25 @@ impl Number {
     }
 }
 
+impl Number {
+    /// `multipleOf`: exact for integers, within float rounding otherwise.
+    pub fn is_multiple_of(self, divisor: f64) -> bool {
+        if divisor.fract() == 0.0 && divisor.abs() < u64::MAX as f64 {
+            let d = divisor.abs() as u64;
+            match self {
+                Number::PosInt(n) => return n % d == 0,
+                Number::NegInt(n) => return n.unsigned_abs() % d == 0,
+                Number::Float(_) => {}
+            }
+        }
+        let q = self.as_f64() / divisor;
+        if !q.is_finite() {
+            return false;
+        }
+        (q - q.round()).abs() <= q.abs().max(1.0) * f64::EPSILON * 4.0
+    }
+}
+
 impl PartialEq for Number {
     fn eq(&self, other: &Number) -> bool {
         match (*self, *other) {
@@ -105,6 +124,36 @@ impl PartialEq for Value<'_> {
             _ => false,
         }
     }
+}
+
+impl Value<'static> {
+    /// Parses a JSON literal embedded in generated code (an `enum` list, a
+    /// `const`); the compiler has checked it, so failure is a bug.
+    pub fn literal(text: &'static str) -> Value<'static> {
+        match parse(text.as_bytes(), 1024) {
+            Ok(v) => v,
+            Err(e) => panic!("invalid JSON literal in generated code: {e}"),
+        }
+    }
+}
+
+impl Value<'_> {
+    /// For an array: whether any item equals `v` (JSON Schema equality).
+    pub fn array_contains(&self, v: &Value<'_>) -> bool {
+        matches!(self, Value::Array(items) if items.iter().any(|e| e == v))
+    }
+}
+
+/// Index pair of the first two equal items, for `uniqueItems`.
+pub fn first_duplicate(items: &[Value<'_>]) -> Option<(usize, usize)> {
+    for (i, a) in items.iter().enumerate() {
+        for (j, b) in items.iter().enumerate().skip(i + 1) {
+            if a == b {
+                return Some((i, j));
+            }
+        }
+    }
+    None
 }
 
 /// Why a body is not acceptable JSON.

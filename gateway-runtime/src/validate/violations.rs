@@ -81,6 +81,13 @@ impl Violations {
         self.pointer.clear();
     }
 
+    /// True when a validator that found a failure should return now: inside
+    /// a probe (the verdict is known) or once the cap is reached.
+    #[inline]
+    pub fn should_stop(&self) -> bool {
+        self.probing > 0 || self.items.len() >= self.cap
+    }
+
     /// True when failures are being recorded (not inside a probe).
     #[inline]
     pub fn collecting(&self) -> bool {

@@ -1,0 +1,355 @@
+//! The intermediate representation: what a contract means for the gateway,
+//! independent of the OpenAPI version it was written in.
+//!
+//! Produced by [`crate::lower`], checked by [`crate::check`], consumed by
+//! [`crate::emit`] (Rust code) and [`crate::surface`] (the human-readable
+//! contract surface). Plain data: every field is public and every choice an
+//! enum, so that a new feature shows up here first.
+
+use serde_json::Value;
+
+use crate::diag::Diagnostic;
+
+/// Where a node came from, for diagnostics and generated comments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub file: String,
+    /// JSON pointer inside `file`, without `#`.
+    pub pointer: String,
+}
+
+/// One API: one root OpenAPI document.
+#[derive(Debug, Clone)]
+pub struct Api {
+    /// Stable identifier: the root file stem (`petstore` for
+    /// `petstore.yaml`); a Rust module name and a config key.
+    pub name: String,
+    /// Root file, as named by the caller.
+    pub source: String,
+    /// The `openapi` field as written (`3.0.3`, `3.1.0`).
+    pub openapi: String,
+    pub title: String,
+    pub version: String,
+    /// Path of the first `servers` URL, without trailing `/`; `""` for root.
+    pub base_path: String,
+    pub security_schemes: Vec<SecurityScheme>,
+    pub path_items: Vec<PathItem>,
+    pub operations: Vec<Operation>,
+    /// Every schema used by a request, indexed by [`SchemaId`].
+    pub schemas: Vec<Schema>,
+    /// What is declared but not enforced (never an unenforced constraint:
+    /// those are errors).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// A declared security scheme (enforced from a later version on; until
+/// then any operation requiring one is refused at build time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityScheme {
+    pub name: String,
+    /// Human description: `apiKey in header X-API-Key`, `http bearer`...
+    pub kind: String,
+}
+
+/// A routable path shape with the operations declared on it. Templates
+/// identical up to parameter names share one path item.
+#[derive(Debug, Clone)]
+pub struct PathItem {
+    /// The template as first written in the contract.
+    pub template: String,
+    pub segments: Vec<Segment>,
+    /// `(method, index into Api::operations)`, sorted by method.
+    pub operations: Vec<(Method, usize)>,
+}
+
+/// One `/`-separated segment of a path template.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Segment {
+    Literal(String),
+    /// The whole segment is one parameter; `capture` is its position among
+    /// the template's parameters.
+    Param {
+        name: String,
+        capture: usize,
+    },
+    /// Literals and parameters mixed, e.g. `{name}.{ext}`.
+    Mixed(Vec<Piece>),
+}
+
+/// Part of a mixed segment.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Piece {
+    Literal(String),
+    Param { name: String, capture: usize },
+}
+
+/// HTTP methods an OpenAPI path item can declare, in routing order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Method {
+    Get,
+    Put,
+    Post,
+    Delete,
+    Options,
+    Head,
+    Patch,
+    Trace,
+}
+
+impl Method {
+    pub const ALL: [(Method, &'static str); 8] = [
+        (Method::Get, "get"),
+        (Method::Put, "put"),
+        (Method::Post, "post"),
+        (Method::Delete, "delete"),
+        (Method::Options, "options"),
+        (Method::Head, "head"),
+        (Method::Patch, "patch"),
+        (Method::Trace, "trace"),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+            Method::Head => "HEAD",
+            Method::Patch => "PATCH",
+            Method::Trace => "TRACE",
+        }
+    }
+}
+
+/// One operation and everything needed to admit a request to it.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// `operationId`, or `METHOD template`.
+    pub id: String,
+    pub method: Method,
+    pub template: String,
+    pub parameters: Vec<Parameter>,
+    pub body: Option<RequestBody>,
+    /// Security requirements (an OR of ANDs); `None` = none declared.
+    pub security: Vec<SecurityRequirement>,
+    pub limits: Limits,
+    pub mock: Mock,
+    pub origin: Origin,
+}
+
+/// One alternative of a security requirement: all schemes must hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityRequirement {
+    pub schemes: Vec<(String, Vec<String>)>,
+}
+
+/// Size limits applied to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_body_bytes: u64,
+    pub max_json_depth: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 1024 * 1024,
+            max_json_depth: 64,
+        }
+    }
+}
+
+/// Where a parameter is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ParamLocation {
+    Path,
+    Query,
+    Header,
+}
+
+impl ParamLocation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamLocation::Path => "path",
+            ParamLocation::Query => "query",
+            ParamLocation::Header => "header",
+        }
+    }
+}
+
+/// How a raw parameter string is read before schema validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    String,
+    Integer,
+    Number,
+    Boolean,
+}
+
+/// Parameter value shape in its (default) style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Primitive(Kind),
+    /// Items split on `,`, or repeated keys for exploded query arrays.
+    Array(Kind),
+}
+
+/// A path, query or header parameter.
+#[derive(Debug, Clone)]
+pub struct Parameter {
+    pub name: String,
+    pub location: ParamLocation,
+    pub required: bool,
+    /// For query arrays: repeated keys (`true`) or one comma-separated
+    /// value (`false`).
+    pub explode: bool,
+    pub shape: Shape,
+    pub schema: SchemaId,
+    /// For path parameters: index in the router's captures.
+    pub capture: Option<usize>,
+}
+
+/// A declared request body.
+#[derive(Debug, Clone)]
+pub struct RequestBody {
+    pub required: bool,
+    /// Most specific media range first.
+    pub media: Vec<MediaType>,
+}
+
+/// One declared request media type.
+#[derive(Debug, Clone)]
+pub struct MediaType {
+    /// Lowercased media range without parameters.
+    pub range: String,
+    pub check: BodyCheck,
+}
+
+/// How a body of one media type is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyCheck {
+    /// JSON (`application/json`, `*+json`): parsed strictly and validated.
+    Json(SchemaId),
+    /// No validator for this type: size limit only (listed as a warning).
+    SizeOnly,
+}
+
+/// What the built-in mock upstream answers for an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mock {
+    pub status: u16,
+    pub content_type: Option<String>,
+    /// Compact JSON text (empty when there is no content).
+    pub body: String,
+}
+
+/// Index into [`Api::schemas`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SchemaId(pub usize);
+
+/// JSON types, for `type` (3.0 `nullable` adds `Null`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum JsonType {
+    Null,
+    Boolean,
+    Object,
+    Array,
+    Number,
+    /// A number with no fractional part (`1.0` included).
+    Integer,
+    String,
+}
+
+impl JsonType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JsonType::Null => "null",
+            JsonType::Boolean => "boolean",
+            JsonType::Object => "object",
+            JsonType::Array => "array",
+            JsonType::Number => "number",
+            JsonType::Integer => "integer",
+            JsonType::String => "string",
+        }
+    }
+}
+
+/// A string or number format asserted in requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Uuid,
+    Date,
+    DateTime,
+    Int32,
+    Int64,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Uuid => "uuid",
+            Format::Date => "date",
+            Format::DateTime => "date-time",
+            Format::Int32 => "int32",
+            Format::Int64 => "int64",
+        }
+    }
+}
+
+/// A numeric bound as written (kept as JSON text for messages) and as f64.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bound {
+    pub value: f64,
+    pub text: String,
+}
+
+/// One schema in the single dialect of the IR (JSON Schema 2020-12 core
+/// semantics; OpenAPI 3.0 schemas are normalised into it by `lower`).
+/// Absent keywords are `None`/empty.
+#[derive(Debug, Clone, Default)]
+pub struct Schema {
+    /// Pointer of the schema in its file (for comments and messages).
+    pub origin: Option<Origin>,
+    /// Component name when the schema is `#/components/schemas/<name>`.
+    pub name: Option<String>,
+    /// A boolean schema: `true` accepts everything, `false` nothing.
+    pub always: Option<bool>,
+    pub types: Option<Vec<JsonType>>,
+    pub enumeration: Option<Vec<Value>>,
+    pub constant: Option<Value>,
+    pub multiple_of: Option<Bound>,
+    pub minimum: Option<Bound>,
+    pub exclusive_minimum: Option<Bound>,
+    pub maximum: Option<Bound>,
+    pub exclusive_maximum: Option<Bound>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub pattern: Option<Pattern>,
+    pub format: Option<Format>,
+    pub items: Option<SchemaId>,
+    pub min_items: Option<u64>,
+    pub max_items: Option<u64>,
+    pub unique_items: bool,
+    pub properties: Vec<(String, SchemaId)>,
+    pub required: Vec<String>,
+    pub additional_properties: Option<SchemaId>,
+    pub min_properties: Option<u64>,
+    pub max_properties: Option<u64>,
+    pub all_of: Vec<SchemaId>,
+    pub any_of: Vec<SchemaId>,
+    pub one_of: Vec<SchemaId>,
+    pub not: Option<SchemaId>,
+    /// `$ref` applied alongside the other keywords (3.1); in 3.0 a `$ref`
+    /// replaces its siblings and the schema is the target itself.
+    pub reference: Option<SchemaId>,
+    /// Present in a request is an error; `required` does not apply to it.
+    pub read_only: bool,
+}
+
+/// A `pattern`, as written (ECMA-262) and as translated for `regex`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    pub source: String,
+    pub regex: String,
+}

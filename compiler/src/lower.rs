@@ -1,0 +1,1335 @@
+//! Lowering: from OpenAPI documents (3.0 or 3.1, any number of files) to
+//! the version-independent IR.
+//!
+//! Schemas are lowered from the raw JSON value, keyword by keyword, so that
+//! nothing is lost: every key of a schema is either understood, a known
+//! annotation, an extension, or an error. OpenAPI 3.0 schemas are normalised
+//! here (`nullable`, boolean `exclusiveMinimum`/`exclusiveMaximum`, `$ref`
+//! replacing its siblings).
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use serde_json::Value;
+
+use crate::diag::{Diagnostic, Severity};
+use crate::ir::*;
+use crate::mock;
+use crate::pattern;
+use crate::resolve::{Loc, Node, Workspace};
+
+/// The two schema dialects the compiler reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// OpenAPI 3.0: an extended subset of JSON Schema draft 4/5.
+    OpenApi30,
+    /// OpenAPI 3.1: JSON Schema 2020-12.
+    OpenApi31,
+}
+
+/// Lowers the API whose root document is `file`; returns it with its
+/// diagnostics (warnings included). `None` when the document could not be
+/// read at all.
+pub fn lower_api(ws: &mut Workspace<'_>, name: &str, file: &str) -> (Option<Api>, Vec<Diagnostic>) {
+    let mut cx = Lowerer {
+        ws,
+        dialect: Dialect::OpenApi30,
+        diags: Vec::new(),
+        schemas: Vec::new(),
+        schema_ids: HashMap::new(),
+    };
+    let api = cx.api(name, file);
+    (api, cx.diags)
+}
+
+struct Lowerer<'w, 'r> {
+    ws: &'w mut Workspace<'r>,
+    dialect: Dialect,
+    diags: Vec<Diagnostic>,
+    schemas: Vec<Schema>,
+    schema_ids: HashMap<Loc, SchemaId>,
+}
+
+/// Keys of an Operation Object that do not affect what a request may be.
+const OPERATION_DOC_KEYS: &[&str] = &[
+    "tags",
+    "summary",
+    "description",
+    "externalDocs",
+    "deprecated",
+    "callbacks",
+    "responses",
+    "operationId",
+];
+
+/// Schema keywords that only annotate (never constrain a request).
+const ANNOTATIONS: &[&str] = &[
+    "title",
+    "description",
+    "default",
+    "example",
+    "examples",
+    "deprecated",
+    "writeOnly",
+    "xml",
+    "externalDocs",
+    "discriminator",
+    "$comment",
+    "$schema",
+    "contentMediaType",
+    "contentEncoding",
+    "$defs",
+    "definitions",
+];
+
+impl Lowerer<'_, '_> {
+    fn diag(&mut self, severity: Severity, loc: &Loc, message: impl Into<String>) {
+        let line = self.ws.line(loc);
+        self.diags.push(Diagnostic {
+            severity,
+            file: loc.file.to_string(),
+            line,
+            pointer: loc.pointer.clone(),
+            message: message.into(),
+        });
+    }
+
+    fn error(&mut self, loc: &Loc, message: impl Into<String>) {
+        self.diag(Severity::Error, loc, message);
+    }
+
+    fn warn(&mut self, loc: &Loc, message: impl Into<String>) {
+        self.diag(Severity::Warning, loc, message);
+    }
+
+    fn api(&mut self, name: &str, file: &str) -> Option<Api> {
+        let doc = match self.ws.load(file) {
+            Ok(doc) => doc,
+            Err(d) => {
+                self.diags.push(d);
+                return None;
+            }
+        };
+        let root = Node {
+            doc,
+            loc: Loc {
+                file: Rc::from(file),
+                pointer: String::new(),
+            },
+        };
+        let openapi = self.version(&root)?;
+
+        let info = root.value().get("info");
+        let text = |key: &str| {
+            info.and_then(|i| i.get(key))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        let (title, version) = (text("title"), text("version"));
+        let base_path = self.base_path(&root);
+        let security_schemes = self.security_schemes(&root);
+        let default_security = root.child("security").map(|s| self.security(&s));
+        let default_limits = self.limits(&root, Limits::default());
+
+        let mut operations = Vec::new();
+        if let Some(paths) = root.child("paths") {
+            let keys: Vec<String> = match paths.value().as_object() {
+                Some(map) => map.keys().cloned().collect(),
+                None => {
+                    self.error(&paths.loc, "paths must be an object");
+                    Vec::new()
+                }
+            };
+            for template in keys {
+                if template.starts_with("x-") {
+                    continue;
+                }
+                let item = paths.child(&template).expect("key listed above");
+                self.path_item(
+                    &template,
+                    &item,
+                    &default_security,
+                    default_limits,
+                    &mut operations,
+                );
+            }
+        }
+        if let Some(n) = root.child("jsonSchemaDialect") {
+            let v = n.value().as_str().unwrap_or("");
+            if v != "https://spec.openapis.org/oas/3.1/dialect/base" {
+                self.error(
+                    &n.loc,
+                    format!("jsonSchemaDialect \"{v}\" is not supported"),
+                );
+            }
+        }
+        let path_items = group_path_items(&operations);
+        Some(Api {
+            name: name.to_owned(),
+            source: file.to_owned(),
+            openapi,
+            title,
+            version,
+            base_path,
+            security_schemes,
+            path_items,
+            operations,
+            schemas: std::mem::take(&mut self.schemas),
+            warnings: Vec::new(),
+        })
+    }
+
+    /// Reads the `openapi` field first and refuses what is not 3.0 or 3.1.
+    fn version(&mut self, root: &Node) -> Option<String> {
+        let loc = root.loc.child("openapi");
+        match root.value().get("openapi").and_then(Value::as_str) {
+            Some(v) if v.starts_with("3.0.") => {
+                self.dialect = Dialect::OpenApi30;
+                Some(v.to_owned())
+            }
+            Some(v) if v.starts_with("3.1.") => {
+                self.dialect = Dialect::OpenApi31;
+                Some(v.to_owned())
+            }
+            Some(v) => {
+                self.error(
+                    &loc,
+                    format!("OpenAPI {v} is not supported (only 3.0.x and 3.1.x)"),
+                );
+                None
+            }
+            None if root.value().get("swagger").is_some() => {
+                let loc = root.loc.child("swagger");
+                self.error(&loc, "Swagger 2.0 is not supported (only OpenAPI 3.0.x and 3.1.x); convert the document first");
+                None
+            }
+            None => {
+                self.error(&root.loc, "not an OpenAPI document: no \"openapi\" field");
+                None
+            }
+        }
+    }
+
+    /// The path of the first `servers` URL, server variables replaced by
+    /// their defaults.
+    fn base_path(&mut self, root: &Node) -> String {
+        let Some(server) = root.child("servers").and_then(|s| s.item(0)) else {
+            return String::new();
+        };
+        let Some(url) = server.value().get("url").and_then(Value::as_str) else {
+            self.error(&server.loc, "server has no url");
+            return String::new();
+        };
+        let mut url = url.to_owned();
+        if let Some(vars) = server.value().get("variables").and_then(Value::as_object) {
+            for (name, var) in vars {
+                let default = var.get("default").and_then(Value::as_str).unwrap_or("");
+                url = url.replace(&format!("{{{name}}}"), default);
+            }
+        }
+        let path = match url.split_once("://") {
+            Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+            None => url.as_str(),
+        };
+        let path = path.split(['?', '#']).next().unwrap_or("");
+        if path.contains('{') {
+            self.error(
+                &server.loc,
+                format!("server url path \"{path}\" has a variable without default"),
+            );
+        }
+        let path = path.trim_end_matches('/');
+        if path.is_empty() {
+            String::new()
+        } else if path.starts_with('/') {
+            path.to_owned()
+        } else {
+            format!("/{path}")
+        }
+    }
+
+    fn security_schemes(&mut self, root: &Node) -> Vec<SecurityScheme> {
+        let Some(schemes) = root
+            .child("components")
+            .and_then(|c| c.child("securitySchemes"))
+        else {
+            return Vec::new();
+        };
+        let names: Vec<String> = schemes
+            .value()
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        for name in names {
+            let loc = schemes.loc.child(&name);
+            let node = match self.ws.deref(&loc) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.error(&loc, e);
+                    continue;
+                }
+            };
+            let v = node.value();
+            let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("?");
+            let kind = match s("type") {
+                "apiKey" => format!("apiKey in {} {}", s("in"), s("name")),
+                "http" => format!("http {}", s("scheme")),
+                other => other.to_owned(),
+            };
+            out.push(SecurityScheme { name, kind });
+        }
+        out
+    }
+
+    fn security(&mut self, node: &Node) -> Vec<SecurityRequirement> {
+        let Some(items) = node.value().as_array() else {
+            self.error(&node.loc, "security must be an array of requirements");
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(Value::as_object)
+            .map(|req| SecurityRequirement {
+                schemes: req
+                    .iter()
+                    .map(|(name, scopes)| {
+                        let scopes = scopes
+                            .as_array()
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(Value::as_str)
+                                    .map(str::to_owned)
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        (name.clone(), scopes)
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Reads `x-douane-*` annotations of a document or operation, starting
+    /// from the enclosing limits; an unknown `x-douane-` key is an error
+    /// (a typo must not silently drop a limit).
+    fn limits(&mut self, node: &Node, mut limits: Limits) -> Limits {
+        let Some(map) = node.value().as_object() else {
+            return limits;
+        };
+        let keys: Vec<String> = map
+            .keys()
+            .filter(|k| k.starts_with("x-douane-"))
+            .cloned()
+            .collect();
+        for key in keys {
+            let loc = node.loc.child(&key);
+            let value = &map[&key];
+            match key.as_str() {
+                "x-douane-max-body-size" => match parse_size(value) {
+                    Some(n) => limits.max_body_bytes = n,
+                    None => self.error(&loc, "x-douane-max-body-size must be a byte count such as 65536, \"512 KiB\" or \"2 MiB\""),
+                },
+                "x-douane-max-json-depth" => match value.as_u64().filter(|n| (1..=1024).contains(n)) {
+                    Some(n) => limits.max_json_depth = n as u32,
+                    None => self.error(&loc, "x-douane-max-json-depth must be an integer between 1 and 1024"),
+                },
+                other => self.error(&loc, format!("unknown annotation \"{other}\"")),
+            }
+        }
+        limits
+    }
+
+    fn path_item(
+        &mut self,
+        template: &str,
+        item: &Node,
+        default_security: &Option<Vec<SecurityRequirement>>,
+        limits: Limits,
+        operations: &mut Vec<Operation>,
+    ) {
+        let item = match self.ws.deref(&item.loc) {
+            Ok(n) => n,
+            Err(e) => return self.error(&item.loc, e),
+        };
+        let Some(map) = item.value().as_object() else {
+            return self.error(&item.loc, "path item must be an object");
+        };
+        let segments = match parse_template(template) {
+            Ok(s) => s,
+            Err(e) => return self.error(&item.loc, e),
+        };
+        let keys: Vec<String> = map.keys().cloned().collect();
+        for key in &keys {
+            let known = Method::ALL.iter().any(|(_, m)| m == key)
+                || matches!(key.as_str(), "summary" | "description" | "parameters")
+                || key.starts_with("x-");
+            if key == "servers" {
+                self.error(&item.loc.child(key), "per-path servers are not supported: the API is served under the base path of its first document-level server");
+            } else if !known {
+                self.error(
+                    &item.loc.child(key),
+                    format!("unsupported path item field \"{key}\""),
+                );
+            }
+        }
+        if map.keys().any(|k| k.starts_with("x-douane-")) {
+            self.error(
+                &item.loc,
+                "x-douane- annotations go on the document or on an operation, not on a path item",
+            );
+        }
+        let shared_params = item.child("parameters");
+        for (method, key) in Method::ALL {
+            let Some(op) = item.child(key) else { continue };
+            if let Some(op) = self.operation(
+                method,
+                template,
+                &segments,
+                &op,
+                shared_params.as_ref(),
+                default_security,
+                limits,
+            ) {
+                operations.push(op);
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn operation(
+        &mut self,
+        method: Method,
+        template: &str,
+        segments: &[Segment],
+        node: &Node,
+        shared_params: Option<&Node>,
+        default_security: &Option<Vec<SecurityRequirement>>,
+        limits: Limits,
+    ) -> Option<Operation> {
+        let Some(map) = node.value().as_object() else {
+            self.error(&node.loc, "operation must be an object");
+            return None;
+        };
+        for key in map.keys() {
+            let known = OPERATION_DOC_KEYS.contains(&key.as_str())
+                || matches!(key.as_str(), "parameters" | "requestBody" | "security")
+                || key.starts_with("x-");
+            if key == "servers" {
+                self.error(&node.loc.child(key), "per-operation servers are not supported: the API is served under the base path of its first document-level server");
+            } else if !known {
+                self.error(
+                    &node.loc.child(key),
+                    format!("unsupported operation field \"{key}\""),
+                );
+            }
+        }
+        let id = map
+            .get("operationId")
+            .and_then(Value::as_str)
+            .map_or_else(|| format!("{} {template}", method.as_str()), str::to_owned);
+
+        let parameters = self.parameters(
+            segments,
+            shared_params,
+            node.child("parameters").as_ref(),
+            &node.loc,
+        );
+        let body = node
+            .child("requestBody")
+            .and_then(|b| self.request_body(&b));
+        let security = match node.child("security") {
+            Some(s) => self.security(&s),
+            None => default_security.clone().unwrap_or_default(),
+        };
+        if security.iter().all(|r| !r.schemes.is_empty()) && !security.is_empty() {
+            // Enforcing credentials comes with the authentication stage; until
+            // then an operation that requires them must not be served open.
+            let names: Vec<&str> = security
+                .iter()
+                .flat_map(|r| r.schemes.iter().map(|(n, _)| n.as_str()))
+                .collect();
+            self.error(&node.loc, format!("{} {template} requires security ({}), which this version of douane cannot enforce yet; the build refuses rather than serve it unauthenticated", method.as_str(), names.join(", ")));
+        }
+        let limits = self.limits(node, limits);
+        let mock = mock::response(self.ws, node);
+        Some(Operation {
+            id,
+            method,
+            template: template.to_owned(),
+            parameters,
+            body,
+            security,
+            limits,
+            mock,
+            origin: Origin {
+                file: node.loc.file.to_string(),
+                pointer: node.loc.pointer.clone(),
+            },
+        })
+    }
+
+    /// Path-level then operation-level parameters (the latter override the
+    /// former by name and location).
+    fn parameters(
+        &mut self,
+        segments: &[Segment],
+        shared: Option<&Node>,
+        own: Option<&Node>,
+        op_loc: &Loc,
+    ) -> Vec<Parameter> {
+        let mut params: Vec<Parameter> = Vec::new();
+        for list in [shared, own].into_iter().flatten() {
+            let Some(items) = list.value().as_array() else {
+                self.error(&list.loc, "parameters must be an array");
+                continue;
+            };
+            let mut seen_here = Vec::new();
+            for i in 0..items.len() {
+                let item = list.item(i).expect("index in range");
+                let Some(p) = self.parameter(&item, segments) else {
+                    continue;
+                };
+                let key = (p.name.to_ascii_lowercase(), p.location);
+                if seen_here.contains(&key) {
+                    self.error(
+                        &item.loc,
+                        format!(
+                            "parameter \"{}\" in {} is declared twice",
+                            p.name,
+                            p.location.as_str()
+                        ),
+                    );
+                    continue;
+                }
+                seen_here.push(key);
+                params.retain(|q| {
+                    !(q.location == p.location && q.name.eq_ignore_ascii_case(&p.name))
+                });
+                params.push(p);
+            }
+        }
+        // Every template parameter must be declared, and only those.
+        for seg in segments {
+            let names: Vec<(&str, usize)> = match seg {
+                Segment::Literal(_) => vec![],
+                Segment::Param { name, capture } => vec![(name.as_str(), *capture)],
+                Segment::Mixed(pieces) => pieces
+                    .iter()
+                    .filter_map(|p| match p {
+                        Piece::Param { name, capture } => Some((name.as_str(), *capture)),
+                        Piece::Literal(_) => None,
+                    })
+                    .collect(),
+            };
+            for (name, capture) in names {
+                match params
+                    .iter_mut()
+                    .find(|p| p.location == ParamLocation::Path && p.name == name)
+                {
+                    Some(p) => p.capture = Some(capture),
+                    None => self.error(
+                        op_loc,
+                        format!("path parameter \"{name}\" is in the template but not declared"),
+                    ),
+                }
+            }
+        }
+        let undeclared: Vec<String> = params
+            .iter()
+            .filter(|p| p.location == ParamLocation::Path && p.capture.is_none())
+            .map(|p| p.name.clone())
+            .collect();
+        for name in undeclared {
+            self.error(
+                op_loc,
+                format!("path parameter \"{name}\" is declared but not in the template"),
+            );
+        }
+        params.retain(|p| p.location != ParamLocation::Path || p.capture.is_some());
+        // Deterministic order: path, query, header; then declaration order.
+        params.sort_by_key(|p| p.location);
+        params
+    }
+
+    fn parameter(&mut self, at: &Node, _segments: &[Segment]) -> Option<Parameter> {
+        let node = match self.ws.deref(&at.loc) {
+            Ok(n) => n,
+            Err(e) => {
+                self.error(&at.loc, e);
+                return None;
+            }
+        };
+        let v = node.value();
+        let Some(name) = v.get("name").and_then(Value::as_str) else {
+            self.error(&node.loc, "parameter has no name");
+            return None;
+        };
+        let location = match v.get("in").and_then(Value::as_str) {
+            Some("path") => ParamLocation::Path,
+            Some("query") => ParamLocation::Query,
+            Some("header") => ParamLocation::Header,
+            Some("cookie") => {
+                self.error(
+                    &node.loc,
+                    format!("cookie parameter \"{name}\" cannot be enforced yet"),
+                );
+                return None;
+            }
+            other => {
+                self.error(
+                    &node.loc,
+                    format!("parameter \"{name}\" has an invalid \"in\": {other:?}"),
+                );
+                return None;
+            }
+        };
+        if location == ParamLocation::Header
+            && ["accept", "content-type", "authorization"]
+                .contains(&name.to_ascii_lowercase().as_str())
+        {
+            self.warn(
+                &node.loc,
+                format!(
+                    "header parameter \"{name}\" is ignored, as the OpenAPI specification says"
+                ),
+            );
+            return None;
+        }
+        let mut ok = true;
+        for (key, value) in v.as_object().into_iter().flatten() {
+            let loc = node.loc.child(key);
+            match key.as_str() {
+                "name" | "in" | "description" | "required" | "deprecated" | "schema"
+                | "example" | "examples" | "allowEmptyValue" => {}
+                "style" => {
+                    let default = match location {
+                        ParamLocation::Query => "form",
+                        _ => "simple",
+                    };
+                    if value.as_str() != Some(default) {
+                        self.error(&loc, format!("style {value} for a {} parameter is not supported yet (only \"{default}\")", location.as_str()));
+                        ok = false;
+                    }
+                }
+                "explode" if value.is_boolean() => {}
+                "allowReserved" if value == &Value::Bool(false) => {}
+                "allowReserved" | "content" => {
+                    self.error(&loc, format!("parameter \"{key}\" is not supported yet"));
+                    ok = false;
+                }
+                k if k.starts_with("x-") => {}
+                other => {
+                    self.error(&loc, format!("unknown parameter field \"{other}\""));
+                    ok = false;
+                }
+            }
+        }
+        let required = v.get("required").and_then(Value::as_bool).unwrap_or(false);
+        if location == ParamLocation::Path && !required {
+            self.error(
+                &node.loc,
+                format!("path parameter \"{name}\" must be required: true"),
+            );
+        }
+        let explode = v
+            .get("explode")
+            .and_then(Value::as_bool)
+            .unwrap_or(location == ParamLocation::Query);
+        let Some(schema_node) = node.child("schema") else {
+            self.error(&node.loc, format!("parameter \"{name}\" has no schema"));
+            return None;
+        };
+        let schema = self.schema(&schema_node);
+        let shape = self.shape(schema, &schema_node.loc, name)?;
+        ok.then(|| Parameter {
+            name: name.to_owned(),
+            location,
+            required,
+            explode,
+            shape,
+            schema,
+            capture: None,
+        })
+    }
+
+    /// How the raw string of a parameter is read, from its schema's type.
+    fn shape(&mut self, schema: SchemaId, loc: &Loc, name: &str) -> Option<Shape> {
+        let kind_of = |types: Option<&Vec<JsonType>>| -> Result<Kind, String> {
+            let concrete: Vec<JsonType> = types
+                .map(|t| t.iter().copied().filter(|t| *t != JsonType::Null).collect())
+                .unwrap_or_default();
+            match concrete.as_slice() {
+                [] | [JsonType::String] => Ok(Kind::String),
+                [JsonType::Integer] => Ok(Kind::Integer),
+                [JsonType::Number]
+                | [JsonType::Integer, JsonType::Number]
+                | [JsonType::Number, JsonType::Integer] => Ok(Kind::Number),
+                [JsonType::Boolean] => Ok(Kind::Boolean),
+                other => Err(format!("{other:?}")),
+            }
+        };
+        let s = &self.schemas[resolve_alias(&self.schemas, schema).0];
+        let types = s.types.clone();
+        if types.as_ref().is_some_and(|t| t.contains(&JsonType::Array)) {
+            if types.as_ref().is_some_and(|t| t.len() > 1) {
+                self.error(
+                    loc,
+                    format!(
+                        "parameter \"{name}\": a type mixing array with others is not supported"
+                    ),
+                );
+                return None;
+            }
+            let item_types = s
+                .items
+                .map(|i| {
+                    self.schemas[resolve_alias(&self.schemas, i).0]
+                        .types
+                        .clone()
+                })
+                .unwrap_or_default();
+            return match kind_of(item_types.as_ref()) {
+                Ok(k) => Some(Shape::Array(k)),
+                Err(t) => {
+                    self.error(loc, format!("parameter \"{name}\": array items of type {t} cannot be read from a string yet"));
+                    None
+                }
+            };
+        }
+        match kind_of(types.as_ref()) {
+            Ok(k) => Some(Shape::Primitive(k)),
+            Err(t) => {
+                self.error(loc, format!("parameter \"{name}\" of type {t} is not supported yet (only primitives and arrays of primitives)"));
+                None
+            }
+        }
+    }
+
+    fn request_body(&mut self, at: &Node) -> Option<RequestBody> {
+        let node = match self.ws.deref(&at.loc) {
+            Ok(n) => n,
+            Err(e) => {
+                self.error(&at.loc, e);
+                return None;
+            }
+        };
+        let required = node
+            .value()
+            .get("required")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let Some(content) = node.child("content") else {
+            self.error(&node.loc, "request body has no content");
+            return None;
+        };
+        let ranges: Vec<String> = content
+            .value()
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        let mut media = Vec::new();
+        for declared in ranges {
+            let m = content.child(&declared).expect("listed key");
+            let range = declared
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if m.value().get("encoding").is_some() && !is_json(&range) {
+                self.warn(
+                    &m.loc,
+                    format!("encoding of \"{declared}\" is not enforced"),
+                );
+            }
+            let check = if is_json(&range) {
+                let schema = match m.child("schema") {
+                    Some(s) => self.schema(&s),
+                    None => self.push_schema(Schema {
+                        always: Some(true),
+                        ..Schema::default()
+                    }),
+                };
+                BodyCheck::Json(schema)
+            } else {
+                self.warn(
+                    &m.loc,
+                    format!("request body \"{declared}\" is not validated: size limit only"),
+                );
+                BodyCheck::SizeOnly
+            };
+            media.push(MediaType { range, check });
+        }
+        if media.is_empty() {
+            self.error(&content.loc, "request body declares no media type");
+            return None;
+        }
+        media.sort_by_key(|m| specificity(&m.range));
+        Some(RequestBody { required, media })
+    }
+
+    fn push_schema(&mut self, schema: Schema) -> SchemaId {
+        self.schemas.push(schema);
+        SchemaId(self.schemas.len() - 1)
+    }
+
+    /// Lowers the schema at `node` (once per location; recursion-safe).
+    fn schema(&mut self, node: &Node) -> SchemaId {
+        if let Some(id) = self.schema_ids.get(&node.loc) {
+            return *id;
+        }
+        let id = self.push_schema(Schema::default());
+        self.schema_ids.insert(node.loc.clone(), id);
+        let schema = self.schema_body(node);
+        self.schemas[id.0] = schema;
+        id
+    }
+
+    fn schema_body(&mut self, node: &Node) -> Schema {
+        let loc = &node.loc;
+        let mut s = Schema {
+            origin: Some(Origin {
+                file: loc.file.to_string(),
+                pointer: loc.pointer.clone(),
+            }),
+            name: loc
+                .pointer
+                .strip_prefix("/components/schemas/")
+                .filter(|n| !n.contains('/'))
+                .map(|n| n.replace("~1", "/").replace("~0", "~")),
+            ..Schema::default()
+        };
+        let v = node.value();
+        if let Value::Bool(b) = v {
+            if self.dialect == Dialect::OpenApi30 {
+                self.error(loc, "boolean schemas need OpenAPI 3.1");
+            }
+            s.always = Some(*b);
+            return s;
+        }
+        let Some(map) = v.as_object() else {
+            self.error(loc, "schema must be an object");
+            return s;
+        };
+        if let Some(target) = map.get("$ref") {
+            let Some(target) = target.as_str() else {
+                self.error(loc, "$ref must be a string");
+                return s;
+            };
+            let target_id = match self.ws.target(loc, target).and_then(|t| self.ws.node(&t)) {
+                Ok(t) => self.schema(&t),
+                Err(e) => {
+                    self.error(&loc.child("$ref"), e);
+                    return s;
+                }
+            };
+            s.reference = Some(target_id);
+            if self.dialect == Dialect::OpenApi30 {
+                let ignored: Vec<&str> = map
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| *k != "$ref" && !ANNOTATIONS.contains(k) && !k.starts_with("x-"))
+                    .collect();
+                if !ignored.is_empty() {
+                    self.warn(
+                        loc,
+                        format!(
+                            "keywords beside $ref are ignored in OpenAPI 3.0: {}",
+                            ignored.join(", ")
+                        ),
+                    );
+                }
+                return s;
+            }
+        }
+        let nullable =
+            self.dialect == Dialect::OpenApi30 && map.get("nullable") == Some(&Value::Bool(true));
+        for (key, value) in map {
+            let at = loc.child(key);
+            let child = || node.child(key).expect("key of this map");
+            match key.as_str() {
+                "$ref" => {}
+                "type" => s.types = self.types(value, &at),
+                "nullable" if self.dialect == Dialect::OpenApi30 => {}
+                "enum" => match value.as_array() {
+                    Some(a) if !a.is_empty() => s.enumeration = Some(a.clone()),
+                    _ => self.error(&at, "enum must be a non-empty array"),
+                },
+                "const" => s.constant = Some(value.clone()),
+                "multipleOf" => {
+                    s.multiple_of = self
+                        .bound(value, &at)
+                        .filter(|b| b.value > 0.0)
+                        .or_else(|| {
+                            self.error(&at, "multipleOf must be a number greater than 0");
+                            None
+                        })
+                }
+                "minimum" => s.minimum = self.bound(value, &at),
+                "maximum" => s.maximum = self.bound(value, &at),
+                "exclusiveMinimum" | "exclusiveMaximum" => {
+                    let is_min = key == "exclusiveMinimum";
+                    match (value, self.dialect) {
+                        (Value::Bool(exclusive), Dialect::OpenApi30) => {
+                            let bound_key = if is_min { "minimum" } else { "maximum" };
+                            match map.get(bound_key) {
+                                Some(b) if *exclusive => {
+                                    let b = self.bound(b, &at);
+                                    if is_min {
+                                        s.exclusive_minimum = b;
+                                    } else {
+                                        s.exclusive_maximum = b;
+                                    }
+                                }
+                                Some(_) => {}
+                                None => self
+                                    .warn(&at, format!("{key} without {bound_key} has no effect")),
+                            }
+                        }
+                        (Value::Number(_), Dialect::OpenApi31) => {
+                            let b = self.bound(value, &at);
+                            if is_min {
+                                s.exclusive_minimum = b;
+                            } else {
+                                s.exclusive_maximum = b;
+                            }
+                        }
+                        _ => self.error(
+                            &at,
+                            format!(
+                                "{key} must be a {} here",
+                                if self.dialect == Dialect::OpenApi30 {
+                                    "boolean"
+                                } else {
+                                    "number"
+                                }
+                            ),
+                        ),
+                    }
+                }
+                "minLength" => s.min_length = self.count(value, &at),
+                "maxLength" => s.max_length = self.count(value, &at),
+                "pattern" => match value.as_str() {
+                    Some(p) => match pattern::translate(p) {
+                        Ok(regex) => {
+                            s.pattern = Some(Pattern {
+                                source: p.to_owned(),
+                                regex,
+                            })
+                        }
+                        Err(e) => self.error(&at, e),
+                    },
+                    None => self.error(&at, "pattern must be a string"),
+                },
+                "format" => s.format = self.format(value, &at),
+                "items" => {
+                    if value.is_array() {
+                        self.error(
+                            &at,
+                            "items as an array (tuple validation) is not supported yet",
+                        );
+                    } else {
+                        s.items = Some(self.schema(&child()));
+                    }
+                }
+                "minItems" => s.min_items = self.count(value, &at),
+                "maxItems" => s.max_items = self.count(value, &at),
+                "uniqueItems" => s.unique_items = value == &Value::Bool(true),
+                "properties" => {
+                    let props = child();
+                    let names: Vec<String> = value
+                        .as_object()
+                        .map(|m| m.keys().cloned().collect())
+                        .unwrap_or_default();
+                    for name in names {
+                        let id = self.schema(&props.child(&name).expect("listed key"));
+                        s.properties.push((name, id));
+                    }
+                }
+                "required" => match value.as_array().map(|a| {
+                    a.iter()
+                        .map(|v| v.as_str().map(str::to_owned))
+                        .collect::<Option<Vec<_>>>()
+                }) {
+                    Some(Some(names)) => s.required = names,
+                    _ => self.error(&at, "required must be an array of strings"),
+                },
+                "additionalProperties" => {
+                    s.additional_properties = Some(self.schema_or_bool(&child()))
+                }
+                "minProperties" => s.min_properties = self.count(value, &at),
+                "maxProperties" => s.max_properties = self.count(value, &at),
+                "allOf" | "anyOf" | "oneOf" => {
+                    let list = child();
+                    let n = value.as_array().map_or(0, Vec::len);
+                    if n == 0 {
+                        self.error(&at, format!("{key} must be a non-empty array"));
+                    }
+                    let ids: Vec<SchemaId> = (0..n)
+                        .map(|i| self.schema(&list.item(i).expect("index")))
+                        .collect();
+                    match key.as_str() {
+                        "allOf" => s.all_of = ids,
+                        "anyOf" => s.any_of = ids,
+                        _ => s.one_of = ids,
+                    }
+                }
+                "not" => s.not = Some(self.schema(&child())),
+                "readOnly" => s.read_only = value == &Value::Bool(true),
+                k if ANNOTATIONS.contains(&k) || k.starts_with("x-") => {}
+                "$id" | "$anchor" | "$dynamicRef" | "$dynamicAnchor" | "$vocabulary" => self.error(
+                    &at,
+                    format!("{key} is not supported: use plain JSON pointer references"),
+                ),
+                other => self.error(
+                    &at,
+                    format!("schema keyword \"{other}\" cannot be enforced yet"),
+                ),
+            }
+        }
+        if nullable {
+            match &mut s.types {
+                Some(t) if !t.contains(&JsonType::Null) => t.push(JsonType::Null),
+                _ => {}
+            }
+        }
+        s
+    }
+
+    /// `additionalProperties` may be a boolean in both dialects.
+    fn schema_or_bool(&mut self, node: &Node) -> SchemaId {
+        match node.value() {
+            Value::Bool(b) => self.push_schema(Schema {
+                always: Some(*b),
+                ..Schema::default()
+            }),
+            _ => self.schema(node),
+        }
+    }
+
+    fn types(&mut self, value: &Value, at: &Loc) -> Option<Vec<JsonType>> {
+        let names: Vec<&str> = match value {
+            Value::String(s) => vec![s.as_str()],
+            Value::Array(a) if self.dialect == Dialect::OpenApi31 => {
+                a.iter().filter_map(Value::as_str).collect()
+            }
+            _ => {
+                self.error(
+                    at,
+                    "type must be a string (or, in 3.1, an array of strings)",
+                );
+                return None;
+            }
+        };
+        let mut types = Vec::new();
+        for name in names {
+            let t = match name {
+                "null" if self.dialect == Dialect::OpenApi31 => JsonType::Null,
+                "boolean" => JsonType::Boolean,
+                "object" => JsonType::Object,
+                "array" => JsonType::Array,
+                "number" => JsonType::Number,
+                "integer" => JsonType::Integer,
+                "string" => JsonType::String,
+                other => {
+                    self.error(at, format!("unknown type \"{other}\""));
+                    return None;
+                }
+            };
+            types.push(t);
+        }
+        Some(types)
+    }
+
+    fn bound(&mut self, value: &Value, at: &Loc) -> Option<Bound> {
+        match value {
+            Value::Number(n) => Some(Bound {
+                value: n.as_f64().unwrap_or(f64::NAN),
+                text: n.to_string(),
+            }),
+            _ => {
+                self.error(at, "must be a number");
+                None
+            }
+        }
+    }
+
+    fn count(&mut self, value: &Value, at: &Loc) -> Option<u64> {
+        let n = value.as_u64().or_else(|| {
+            value
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                .map(|f| f as u64)
+        });
+        if n.is_none() {
+            self.error(at, "must be a non-negative integer");
+        }
+        n
+    }
+
+    fn format(&mut self, value: &Value, at: &Loc) -> Option<Format> {
+        let Some(name) = value.as_str() else {
+            self.error(at, "format must be a string");
+            return None;
+        };
+        match name {
+            "uuid" => Some(Format::Uuid),
+            "date" => Some(Format::Date),
+            "date-time" => Some(Format::DateTime),
+            "int32" => Some(Format::Int32),
+            "int64" => Some(Format::Int64),
+            // Every JSON number is a valid float or double for a validator.
+            "float" | "double" => None,
+            other => {
+                self.warn(at, format!("format \"{other}\" is not enforced"));
+                None
+            }
+        }
+    }
+}
+
+/// Follows schemas that are nothing but a `$ref` to what they point at.
+pub fn resolve_alias(schemas: &[Schema], mut id: SchemaId) -> SchemaId {
+    for _ in 0..64 {
+        let s = &schemas[id.0];
+        match s.reference {
+            Some(target) if is_pure_reference(s) => id = target,
+            _ => return id,
+        }
+    }
+    id
+}
+
+/// True when a schema only carries a `$ref` (3.0 references, or 3.1 ones
+/// without siblings).
+pub fn is_pure_reference(s: &Schema) -> bool {
+    let Schema {
+        origin: _,
+        name: _,
+        always,
+        types,
+        enumeration,
+        constant,
+        multiple_of,
+        minimum,
+        exclusive_minimum,
+        maximum,
+        exclusive_maximum,
+        min_length,
+        max_length,
+        pattern,
+        format,
+        items,
+        min_items,
+        max_items,
+        unique_items,
+        properties,
+        required,
+        additional_properties,
+        min_properties,
+        max_properties,
+        all_of,
+        any_of,
+        one_of,
+        not,
+        reference,
+        read_only,
+    } = s;
+    reference.is_some()
+        && always.is_none()
+        && types.is_none()
+        && enumeration.is_none()
+        && constant.is_none()
+        && multiple_of.is_none()
+        && minimum.is_none()
+        && exclusive_minimum.is_none()
+        && maximum.is_none()
+        && exclusive_maximum.is_none()
+        && min_length.is_none()
+        && max_length.is_none()
+        && pattern.is_none()
+        && format.is_none()
+        && items.is_none()
+        && min_items.is_none()
+        && max_items.is_none()
+        && !unique_items
+        && properties.is_empty()
+        && required.is_empty()
+        && additional_properties.is_none()
+        && min_properties.is_none()
+        && max_properties.is_none()
+        && all_of.is_empty()
+        && any_of.is_empty()
+        && one_of.is_empty()
+        && not.is_none()
+        && !read_only
+}
+
+fn is_json(range: &str) -> bool {
+    range == "application/json" || (range.contains('/') && range.ends_with("+json"))
+}
+
+/// Exact types first, then `type/*`, then `*/*`.
+fn specificity(range: &str) -> u8 {
+    if range == "*/*" {
+        2
+    } else if range.ends_with("/*") {
+        1
+    } else {
+        0
+    }
+}
+
+/// `65536`, `"64 KiB"`, `"2MiB"`, `"1 GiB"`.
+fn parse_size(v: &Value) -> Option<u64> {
+    if let Some(n) = v.as_u64() {
+        return Some(n);
+    }
+    let s = v.as_str()?.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let mult = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
+
+/// Splits a path template into segments; `{a}{b}` (two parameters with
+/// nothing between them) cannot be matched unambiguously and is refused.
+pub fn parse_template(template: &str) -> Result<Vec<Segment>, String> {
+    let Some(rest) = template.strip_prefix('/') else {
+        return Err(format!("path \"{template}\" must start with /"));
+    };
+    let mut capture = 0;
+    let mut segments = Vec::new();
+    for raw in rest.split('/') {
+        let mut pieces = Vec::new();
+        let mut s = raw;
+        while !s.is_empty() {
+            if let Some(after) = s.strip_prefix('{') {
+                let end = after
+                    .find('}')
+                    .ok_or_else(|| format!("path \"{template}\": unclosed {{"))?;
+                let name = &after[..end];
+                if name.is_empty() || name.contains('{') {
+                    return Err(format!(
+                        "path \"{template}\": bad parameter name \"{name}\""
+                    ));
+                }
+                if matches!(pieces.last(), Some(Piece::Param { .. })) {
+                    return Err(format!(
+                        "path \"{template}\": two parameters with nothing between them cannot be told apart"
+                    ));
+                }
+                pieces.push(Piece::Param {
+                    name: name.to_owned(),
+                    capture,
+                });
+                capture += 1;
+                s = &after[end + 1..];
+            } else {
+                let end = s.find('{').unwrap_or(s.len());
+                if s[..end].contains('}') {
+                    return Err(format!("path \"{template}\": unmatched }}"));
+                }
+                pieces.push(Piece::Literal(s[..end].to_owned()));
+                s = &s[end..];
+            }
+        }
+        segments.push(match pieces.as_slice() {
+            [] => Segment::Literal(String::new()),
+            [Piece::Literal(l)] => Segment::Literal(l.clone()),
+            [Piece::Param { name, capture }] => Segment::Param {
+                name: name.clone(),
+                capture: *capture,
+            },
+            _ => Segment::Mixed(pieces),
+        });
+    }
+    if capture > 16 {
+        return Err(format!("path \"{template}\" has more than 16 parameters"));
+    }
+    Ok(segments)
+}
+
+/// The shape of a template: parameter names erased, so that `/a/{x}` and
+/// `/a/{y}` compare equal.
+pub fn shape_key(segments: &[Segment]) -> String {
+    let mut key = String::new();
+    for seg in segments {
+        key.push('/');
+        match seg {
+            Segment::Literal(l) => key.push_str(l),
+            Segment::Param { .. } => key.push_str("{}"),
+            Segment::Mixed(pieces) => {
+                for p in pieces {
+                    match p {
+                        Piece::Literal(l) => key.push_str(l),
+                        Piece::Param { .. } => key.push_str("{}"),
+                    }
+                }
+            }
+        }
+    }
+    key
+}
+
+/// Groups operations into path items by template shape.
+fn group_path_items(operations: &[Operation]) -> Vec<PathItem> {
+    let mut items: Vec<PathItem> = Vec::new();
+    let mut by_shape: HashMap<String, usize> = HashMap::new();
+    for (i, op) in operations.iter().enumerate() {
+        let segments = parse_template(&op.template).expect("parsed before");
+        let key = shape_key(&segments);
+        let index = *by_shape.entry(key).or_insert_with(|| {
+            items.push(PathItem {
+                template: op.template.clone(),
+                segments,
+                operations: Vec::new(),
+            });
+            items.len() - 1
+        });
+        items[index].operations.push((op.method, i));
+    }
+    for item in &mut items {
+        item.operations.sort();
+    }
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates() {
+        let segs = parse_template("/files/{name}.{ext}/x").unwrap();
+        assert_eq!(shape_key(&segs), "/files/{}.{}/x");
+        assert!(
+            parse_template("/a/{x}{y}")
+                .unwrap_err()
+                .contains("nothing between")
+        );
+        assert!(parse_template("a").is_err());
+        assert!(parse_template("/a/{x").is_err());
+        assert_eq!(
+            parse_template("/").unwrap(),
+            vec![Segment::Literal(String::new())]
+        );
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size(&Value::from(10)), Some(10));
+        assert_eq!(parse_size(&Value::from("2 MiB")), Some(2 << 20));
+        assert_eq!(parse_size(&Value::from("64KiB")), Some(64 << 10));
+        assert_eq!(parse_size(&Value::from("2 MB")), None);
+    }
+}

@@ -1,0 +1,138 @@
+//! Translating ECMA-262 regular expressions (what `pattern` is written in)
+//! into the syntax of the `regex` crate, which runs in linear time.
+//!
+//! Where the two dialects differ, the translation keeps ECMA's meaning:
+//! `\d`, `\w` are ASCII; `\s` is ECMA's whitespace set; `.` excludes ECMA's
+//! line terminators. A pattern that `regex` cannot express (look-around,
+//! back-references) is refused: it must not be skipped.
+
+const ECMA_SPACE: &str =
+    r"\t\n\x0B\x0C\r \xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}";
+
+/// Translates `source`; the result compiles with `regex::Regex`.
+pub fn translate(source: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(source.len() + 8);
+    let mut chars = source.chars().peekable();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(e) = chars.next() else {
+                    return Err(format!("pattern \"{source}\" ends with a lone backslash"));
+                };
+                let class = |set: &str, negated: bool| match (in_class, negated) {
+                    (true, false) => set.to_owned(),
+                    (false, false) => format!("[{set}]"),
+                    (false, true) => format!("[^{set}]"),
+                    // A negated class inside a class: regex supports nesting.
+                    (true, true) => format!("[^{set}]"),
+                };
+                match e {
+                    'd' => out.push_str(&class("0-9", false)),
+                    'D' => out.push_str(&class("0-9", true)),
+                    'w' => out.push_str(&class("A-Za-z0-9_", false)),
+                    'W' => out.push_str(&class("A-Za-z0-9_", true)),
+                    's' => out.push_str(&class(ECMA_SPACE, false)),
+                    'S' => out.push_str(&class(ECMA_SPACE, true)),
+                    '1'..='9' => {
+                        return Err(format!(
+                            "pattern \"{source}\" uses a back-reference, which cannot be matched in linear time (not supported yet)"
+                        ));
+                    }
+                    'c' => match chars.next() {
+                        Some(l) if l.is_ascii_alphabetic() => {
+                            out.push_str(&format!("\\x{:02X}", (l as u8) % 32))
+                        }
+                        _ => return Err(format!("pattern \"{source}\": bad \\c escape")),
+                    },
+                    '/' => out.push('/'),
+                    '-' => out.push_str("\\-"),
+                    e => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push('[');
+                if chars.peek() == Some(&'^') {
+                    out.push(chars.next().expect("peeked"));
+                }
+                // ECMA `[]` matches nothing and `[^]` anything; regex has no
+                // empty class.
+                if chars.peek() == Some(&']') {
+                    chars.next();
+                    in_class = false;
+                    let negated = out.ends_with('^');
+                    out.truncate(out.len() - if negated { 2 } else { 1 });
+                    out.push_str(if negated { r"[\s\S]" } else { r"[^\s\S]" });
+                }
+            }
+            '[' => out.push_str("\\["),
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            '.' if !in_class => out.push_str(r"[^\n\r\x{2028}\x{2029}]"),
+            '(' if !in_class && chars.peek() == Some(&'?') => {
+                let rest: String = chars.clone().take(3).collect();
+                if rest.starts_with("?=")
+                    || rest.starts_with("?!")
+                    || rest.starts_with("?<=")
+                    || rest.starts_with("?<!")
+                {
+                    return Err(format!(
+                        "pattern \"{source}\" uses look-around, which cannot be matched in linear time (not supported yet)"
+                    ));
+                }
+                out.push('(');
+            }
+            '&' | '~' if in_class => {
+                // regex gives `&&`/`~~` set-operation meanings inside classes.
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    regex::Regex::new(&out).map_err(|e| {
+        format!(
+            "pattern \"{source}\" is not a valid regular expression: {}",
+            e.to_string().lines().last().unwrap_or("")
+        )
+    })?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::translate;
+
+    fn check(pattern: &str, yes: &[&str], no: &[&str]) {
+        let re = regex::Regex::new(&translate(pattern).unwrap()).unwrap();
+        for s in yes {
+            assert!(re.is_match(s), "{pattern} should match {s:?}");
+        }
+        for s in no {
+            assert!(!re.is_match(s), "{pattern} should not match {s:?}");
+        }
+    }
+
+    #[test]
+    fn ecma_semantics() {
+        check(r"^\d{3}$", &["123"], &["١٢٣", "12"]);
+        check(r"^[\w-]+$", &["a_b-9"], &["é"]);
+        check(r"^a.c$", &["abc"], &["a\nc", "a\u{2028}c"]);
+        check(r"^\s$", &["\u{feff}", " "], &["a"]);
+        check(r"b", &["abc"], &["xyz"]); // unanchored search
+        check(r"^[^]$", &["x", "\n"], &[""]);
+    }
+
+    #[test]
+    fn refuses_what_is_not_linear() {
+        assert!(translate(r"(a)\1").unwrap_err().contains("back-reference"));
+        assert!(translate(r"a(?=b)").unwrap_err().contains("look-around"));
+        assert!(translate(r"(").unwrap_err().contains("not a valid"));
+    }
+}

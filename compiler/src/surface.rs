@@ -1,0 +1,225 @@
+//! The contract surface: a stable, human-readable listing of what the
+//! gateway enforces for an API (operations, parameters, bodies, security,
+//! limits) and of what it declares but does not enforce (warnings).
+//!
+//! It is snapshot-tested beside the generated code: a contract change shows
+//! up here in words a reviewer can read without knowing Rust.
+
+use std::fmt::Write as _;
+
+use crate::ir::*;
+use crate::lower::resolve_alias;
+
+/// Renders the surface of one API.
+pub fn render(api: &Api) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "api {}: {} {}", api.name, api.title, api.version);
+    let _ = writeln!(out, "  source: {} (OpenAPI {})", api.source, api.openapi);
+    let _ = writeln!(
+        out,
+        "  base path: {}",
+        if api.base_path.is_empty() {
+            "/"
+        } else {
+            &api.base_path
+        }
+    );
+    for scheme in &api.security_schemes {
+        let _ = writeln!(out, "  security scheme: {} ({})", scheme.name, scheme.kind);
+    }
+    for op in &api.operations {
+        let _ = writeln!(out, "\n{} {}  [{}]", op.method.as_str(), op.template, op.id);
+        for p in &op.parameters {
+            let shape = match p.shape {
+                Shape::Primitive(_) => String::new(),
+                Shape::Array(_) if p.location == ParamLocation::Query && p.explode => {
+                    " (repeated)".to_owned()
+                }
+                Shape::Array(_) => " (comma-separated)".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "  {:<6} {} {}{}: {}",
+                p.location.as_str(),
+                p.name,
+                if p.required { "required" } else { "optional" },
+                shape,
+                describe(api, p.schema)
+            );
+        }
+        match &op.body {
+            None => {
+                let _ = writeln!(out, "  body: none");
+            }
+            Some(b) => {
+                let _ = writeln!(
+                    out,
+                    "  body: {}",
+                    if b.required { "required" } else { "optional" }
+                );
+                for m in &b.media {
+                    let check = match m.check {
+                        BodyCheck::Json(id) => format!("JSON, {}", describe(api, id)),
+                        BodyCheck::SizeOnly => "NOT VALIDATED (size limit only)".to_owned(),
+                    };
+                    let _ = writeln!(out, "    {}: {}", m.range, check);
+                }
+            }
+        }
+        let security = if op.security.is_empty() || op.security.iter().any(|r| r.schemes.is_empty())
+        {
+            "none (public)".to_owned()
+        } else {
+            op.security
+                .iter()
+                .map(|r| {
+                    r.schemes
+                        .iter()
+                        .map(|(n, s)| {
+                            if s.is_empty() {
+                                n.clone()
+                            } else {
+                                format!("{n}[{}]", s.join(" "))
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" AND ")
+                })
+                .collect::<Vec<_>>()
+                .join(" OR ")
+        };
+        let _ = writeln!(out, "  security: {security}");
+        let _ = writeln!(
+            out,
+            "  limits: body ≤ {} bytes, JSON depth ≤ {}",
+            op.limits.max_body_bytes, op.limits.max_json_depth
+        );
+        let _ = writeln!(
+            out,
+            "  mock: {} {}",
+            op.mock.status,
+            op.mock.content_type.as_deref().unwrap_or("(empty)")
+        );
+    }
+    if !api.warnings.is_empty() {
+        let _ = writeln!(out, "\nwarnings (declared, not enforced):");
+        for w in &api.warnings {
+            let _ = writeln!(out, "  {}", w);
+        }
+    }
+    out
+}
+
+/// A one-line summary of a schema's top-level constraints.
+fn describe(api: &Api, id: SchemaId) -> String {
+    let id = resolve_alias(&api.schemas, id);
+    let s = &api.schemas[id.0];
+    if let Some(name) = &s.name {
+        return format!("schema {name}");
+    }
+    if let Some(always) = s.always {
+        return if always {
+            "any value".to_owned()
+        } else {
+            "no value".to_owned()
+        };
+    }
+    let mut parts = Vec::new();
+    if let Some(r) = s.reference {
+        parts.push(describe(api, r));
+    }
+    if let Some(types) = &s.types {
+        parts.push(
+            types
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(" or "),
+        );
+    }
+    if let Some(items) = s.items {
+        parts.push(format!("items: {}", describe(api, items)));
+    }
+    if let Some(f) = s.format {
+        parts.push(format!("format {}", f.as_str()));
+    }
+    if let Some(values) = &s.enumeration {
+        parts.push(format!(
+            "one of {}",
+            values
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if let Some(c) = &s.constant {
+        parts.push(format!("= {c}"));
+    }
+    for (b, op) in [
+        (&s.minimum, "≥"),
+        (&s.exclusive_minimum, ">"),
+        (&s.maximum, "≤"),
+        (&s.exclusive_maximum, "<"),
+    ] {
+        if let Some(b) = b {
+            parts.push(format!("{op} {}", b.text));
+        }
+    }
+    if let Some(m) = &s.multiple_of {
+        parts.push(format!("multiple of {}", m.text));
+    }
+    if let Some(n) = s.min_length {
+        parts.push(format!("length ≥ {n}"));
+    }
+    if let Some(n) = s.max_length {
+        parts.push(format!("length ≤ {n}"));
+    }
+    if let Some(p) = &s.pattern {
+        parts.push(format!("pattern {}", p.source));
+    }
+    if let Some(n) = s.min_items {
+        parts.push(format!("items ≥ {n}"));
+    }
+    if let Some(n) = s.max_items {
+        parts.push(format!("items ≤ {n}"));
+    }
+    if s.unique_items {
+        parts.push("unique items".to_owned());
+    }
+    if !s.properties.is_empty() {
+        parts.push(format!(
+            "properties {}",
+            s.properties
+                .iter()
+                .map(|(p, _)| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !s.required.is_empty() {
+        parts.push(format!("required {}", s.required.join(", ")));
+    }
+    for (list, name) in [
+        (&s.all_of, "allOf"),
+        (&s.any_of, "anyOf"),
+        (&s.one_of, "oneOf"),
+    ] {
+        if !list.is_empty() {
+            parts.push(format!(
+                "{name} [{}]",
+                list.iter()
+                    .map(|i| describe(api, *i))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
+    }
+    if parts.is_empty() {
+        return match &s.origin {
+            Some(o) => format!("inline schema at #{}", o.pointer),
+            None => "any value".to_owned(),
+        };
+    }
+    parts.join(", ")
+}
