@@ -23,8 +23,10 @@ pub const ENV_LISTEN: &str = "DOUANE_LISTEN";
 ///
 /// ```
 /// use douane_runtime::config::{ApiConfig, Config};
-/// let mut config = Config::default();
-/// config.listen = "127.0.0.1:0".parse().unwrap();
+/// let mut config = Config {
+///     listen: "127.0.0.1:0".parse().unwrap(),
+///     ..Config::default()
+/// };
 /// config.apis.insert("petstore".into(), ApiConfig::upstream("http://127.0.0.1:9000"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -61,8 +61,10 @@ impl From<ConfigError> for StartError {
 /// # async fn demo(contract: &'static douane_runtime::contract::Contract) {
 /// use douane_runtime::config::{ApiConfig, Config};
 /// use douane_runtime::listener::Server;
-/// let mut config = Config::default();
-/// config.listen = "127.0.0.1:0".parse().unwrap();
+/// let mut config = Config {
+///     listen: "127.0.0.1:0".parse().unwrap(),
+///     ..Config::default()
+/// };
 /// config.apis.insert("pets".into(), ApiConfig::upstream("mock"));
 /// let server = Server::start(contract, config).await.unwrap();
 /// let url = format!("http://{}/v2/pets", server.local_addr());
