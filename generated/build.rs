@@ -1,1 +1,38 @@
-fn main() {}
+//! Compiles every contract of the specs directory into `$OUT_DIR/contract.rs`.
+//!
+//! The directory is `specs/` at the workspace root, or `$DOUANE_SPECS` to
+//! build the gateway for other contracts without editing the repository.
+//! Any error in a contract fails the build with its diagnostics.
+
+use std::path::PathBuf;
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=DOUANE_SPECS");
+    let specs = match std::env::var_os("DOUANE_SPECS") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../specs"),
+    };
+    // A directory is rescanned recursively, shared fragments included.
+    println!("cargo:rerun-if-changed={}", specs.display());
+
+    let files = douane_compiler::fs::root_files(&specs).unwrap_or_else(|e| fail(&e));
+    if files.is_empty() {
+        fail(&format!(
+            "no contract (.yaml, .yml, .json) in {}",
+            specs.display()
+        ));
+    }
+    let output = douane_compiler::compile(&files, &douane_compiler::fs::reader(&specs))
+        .unwrap_or_else(|d| fail(&format!("{d}\n(contracts in {})", specs.display())));
+    for w in &output.warnings {
+        println!("cargo:warning={w}");
+    }
+    let out =
+        PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("contract.rs");
+    std::fs::write(&out, output.code).unwrap_or_else(|e| fail(&format!("{}: {e}", out.display())));
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("{message}");
+    std::process::exit(1);
+}

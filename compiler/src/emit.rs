@@ -19,7 +19,11 @@ use crate::lower::{is_pure_reference, resolve_alias};
 /// Formatted Rust for one API's module (`pub mod <name> { .. }`).
 pub fn api_module(api: &Api) -> String {
     let tokens = Emitter::new(api).module();
-    format(tokens)
+    format!(
+        "// @generated from {} by douane-compiler, do not edit.\n{}",
+        api.source,
+        format(tokens)
+    )
 }
 
 /// The whole generated file: every API module and the `CONTRACT` table.
@@ -213,7 +217,9 @@ impl<'a> Emitter<'a> {
             }
         });
         let router = self.router();
+        let reachable = self.reachable();
         let schemas: Vec<TokenStream> = (0..api.schemas.len())
+            .filter(|i| reachable[*i])
             .filter_map(|i| self.schema(SchemaId(i)))
             .collect();
         let statics = &self.statics;
@@ -409,6 +415,53 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// Schemas whose validator function is called: from parameters and
+    /// bodies, through the calls generated code makes (a boolean
+    /// `additionalProperties` or a read-only property is checked inline).
+    fn reachable(&self) -> Vec<bool> {
+        let api = self.api;
+        let target = |id: SchemaId| resolve_alias(&api.schemas, id);
+        let mut seen = vec![false; api.schemas.len()];
+        let mut stack: Vec<SchemaId> = api
+            .operations
+            .iter()
+            .flat_map(|op| {
+                let params = op.parameters.iter().map(|p| p.schema);
+                let bodies =
+                    op.body
+                        .iter()
+                        .flat_map(|b| b.media.iter())
+                        .filter_map(|m| match m.check {
+                            BodyCheck::Json(id) => Some(id),
+                            BodyCheck::SizeOnly => None,
+                        });
+                params.chain(bodies).collect::<Vec<_>>()
+            })
+            .collect();
+        while let Some(id) = stack.pop() {
+            let id = target(id);
+            if std::mem::replace(&mut seen[id.0], true) {
+                continue;
+            }
+            let s = &api.schemas[id.0];
+            stack.extend(s.items);
+            stack.extend(
+                s.properties
+                    .iter()
+                    .map(|(_, p)| *p)
+                    .filter(|p| !api.schemas[target(*p).0].read_only),
+            );
+            stack.extend(
+                s.additional_properties
+                    .filter(|a| api.schemas[target(*a).0].always.is_none()),
+            );
+            stack.extend(s.all_of.iter().chain(&s.any_of).chain(&s.one_of).copied());
+            stack.extend(s.not);
+            stack.extend(s.reference);
+        }
+        seen
+    }
+
     /// One validator function per schema; `None` for pure references,
     /// whose callers call the target directly.
     fn schema(&mut self, id: SchemaId) -> Option<TokenStream> {
@@ -436,30 +489,33 @@ impl<'a> Emitter<'a> {
                 }
             });
         }
+        // The type check returns at once; the others record and go on.
+        let type_check = s.types.as_ref().map(|t| type_check(t));
         let mut checks = Vec::new();
-        if let Some(types) = &s.types {
-            checks.push(type_check(types));
-        }
         checks.extend(self.string_checks(id, s));
         checks.extend(number_checks(s));
         checks.extend(self.array_checks(s));
         checks.extend(self.object_checks(s));
         checks.extend(self.value_checks(id, s));
         checks.extend(self.composition_checks(s));
-        let uses_out = !checks.is_empty();
+        let uses_out = !checks.is_empty() || type_check.is_some();
         let (v, out) = if uses_out {
             (quote!(v), quote!(out))
         } else {
             (quote!(_v), quote!(_out))
         };
-        let body = if uses_out {
+        let body = if checks.is_empty() {
             quote! {
+                #type_check
+                true
+            }
+        } else {
+            quote! {
+                #type_check
                 let mut ok = true;
                 #(#checks)*
                 ok
             }
-        } else {
-            quote!(true)
         };
         Some(quote! {
             #[doc = #doc]
@@ -697,7 +753,14 @@ impl<'a> Emitter<'a> {
             if values.iter().all(Value::is_string) {
                 let strings = values.iter().filter_map(Value::as_str);
                 checks.push(quote! {
-                    if !matches!(v, Value::String(s) if matches!(&**s, #(#strings)|*)) { #f }
+                    let in_enum = match v {
+                        Value::String(s) => match &**s {
+                            #(#strings)|* => true,
+                            _ => false,
+                        },
+                        _ => false,
+                    };
+                    if !in_enum { #f }
                 });
             } else {
                 let name = format_ident!("ENUM_{}", id.0);
@@ -782,35 +845,33 @@ fn format_check(func: &str, msg: &str) -> TokenStream {
 
 fn type_check(types: &[JsonType]) -> TokenStream {
     let has = |t| types.contains(&t);
-    let number = if has(JsonType::Number) {
-        quote!(true)
+    let mut arms = Vec::new();
+    if has(JsonType::Null) {
+        arms.push(quote!(Value::Null => true,));
+    }
+    if has(JsonType::Boolean) {
+        arms.push(quote!(Value::Bool(_) => true,));
+    }
+    if has(JsonType::Number) {
+        arms.push(quote!(Value::Number(_) => true,));
     } else if has(JsonType::Integer) {
-        quote!(n.is_integer())
-    } else {
-        quote!(false)
-    };
-    let n = if has(JsonType::Number) || !has(JsonType::Integer) {
-        quote!(_)
-    } else {
-        quote!(n)
-    };
-    let (null, boolean, string, array, object) = (
-        has(JsonType::Null),
-        has(JsonType::Boolean),
-        has(JsonType::String),
-        has(JsonType::Array),
-        has(JsonType::Object),
-    );
+        arms.push(quote!(Value::Number(n) => n.is_integer(),));
+    }
+    if has(JsonType::String) {
+        arms.push(quote!(Value::String(_) => true,));
+    }
+    if has(JsonType::Array) {
+        arms.push(quote!(Value::Array(_) => true,));
+    }
+    if has(JsonType::Object) {
+        arms.push(quote!(Value::Object(_) => true,));
+    }
     let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
     let msg = message(&format!("must be {}", names.join(" or ")));
     quote! {
         let type_ok = match v {
-            Value::Null => #null,
-            Value::Bool(_) => #boolean,
-            Value::Number(#n) => #number,
-            Value::String(_) => #string,
-            Value::Array(_) => #array,
-            Value::Object(_) => #object,
+            #(#arms)*
+            _ => false,
         };
         if !type_ok {
             return out.fail("type", #msg);

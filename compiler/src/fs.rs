@@ -1,0 +1,25 @@
+//! File-system adapters for `build.rs` and the command line. The compiler
+//! stages never call this: they read through the [`crate::resolve::Reader`]
+//! they are given.
+
+use std::path::Path;
+
+/// The contracts of a specs directory: every `.yaml`, `.yml` or `.json`
+/// file directly inside it, sorted. Files in subdirectories are shared
+/// fragments, reached through `$ref`.
+pub fn root_files(dir: &Path) -> Result<Vec<String>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut files: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| [".yaml", ".yml", ".json"].iter().any(|x| n.ends_with(x)))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// A reader of files named relative to `base`.
+pub fn reader(base: &Path) -> impl Fn(&str) -> Result<String, String> + '_ {
+    move |name: &str| std::fs::read_to_string(base.join(name)).map_err(|e| e.to_string())
+}

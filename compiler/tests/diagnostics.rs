@@ -1,0 +1,173 @@
+//! What the compiler refuses or warns about, and how it says so: one
+//! `check(files, expect)` helper, one table row per rule.
+
+use douane_compiler::diag::Diagnostics;
+
+/// Compiles in-memory files (the first is the root contract) and returns
+/// the diagnostics, one per line, or `ok` plus warnings.
+fn diagnostics(files: &[(&str, &str)]) -> String {
+    let reader = |name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, text)| text.to_string())
+            .ok_or_else(|| "no such file".to_owned())
+    };
+    let roots: Vec<String> = files
+        .iter()
+        .filter(|(n, _)| !n.contains('/'))
+        .map(|(n, _)| n.to_string())
+        .collect();
+    match douane_compiler::compile(&roots, &reader) {
+        Ok(out) => {
+            let mut lines = vec!["ok".to_owned()];
+            lines.extend(out.warnings.iter().map(ToString::to_string));
+            lines.join("\n")
+        }
+        Err(Diagnostics(d)) => d
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+fn check(spec: &str, expect: &str) {
+    let got = diagnostics(&[("api.yaml", spec)]);
+    assert_eq!(got.trim(), expect.trim(), "\nspec:\n{spec}");
+}
+
+const HEAD30: &str = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\n";
+const HEAD31: &str = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\n";
+
+fn with_body(head: &str, schema: &str) -> String {
+    format!(
+        "{head}paths:\n  /x:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema: {schema}\n      responses: {{'200': {{description: ok}}}}\n"
+    )
+}
+
+#[test]
+fn versions() {
+    check(
+        "swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n",
+        "api.yaml:1: error: Swagger 2.0 is not supported (only OpenAPI 3.0.x and 3.1.x); convert the document first (at #/swagger)",
+    );
+    check(
+        "openapi: 3.2.0\ninfo: {title: t, version: '1'}\npaths: {}\n",
+        "api.yaml:1: error: OpenAPI 3.2.0 is not supported (only 3.0.x and 3.1.x) (at #/openapi)",
+    );
+    check(
+        "info: {title: t}\n",
+        "api.yaml:1: error: not an OpenAPI document: no \"openapi\" field (at #)",
+    );
+    check(&format!("{HEAD30}paths: {{}}\n"), "ok");
+}
+
+#[test]
+fn unenforceable_schema_keywords_fail_the_build() {
+    check(
+        &with_body(
+            HEAD31,
+            "{type: object, patternProperties: {'^x': {type: string}}}",
+        ),
+        "api.yaml:9: error: schema keyword \"patternProperties\" cannot be enforced yet (at #/paths/~1x/post/requestBody/content/application~1json/schema/patternProperties)",
+    );
+    check(
+        &with_body(HEAD30, "{type: string, pattern: 'a(?=b)'}"),
+        "api.yaml:9: error: pattern \"a(?=b)\" uses look-around, which cannot be matched in linear time (not supported yet) (at #/paths/~1x/post/requestBody/content/application~1json/schema/pattern)",
+    );
+    check(
+        &with_body(HEAD30, "{type: [string, 'null']}"),
+        "api.yaml:9: error: type must be a string (or, in 3.1, an array of strings) (at #/paths/~1x/post/requestBody/content/application~1json/schema/type)",
+    );
+}
+
+#[test]
+fn warnings_do_not_fail_the_build() {
+    check(
+        &with_body(HEAD30, "{type: string, format: email}"),
+        "ok\napi.yaml:9: warning: format \"email\" is not enforced (at #/paths/~1x/post/requestBody/content/application~1json/schema/format)",
+    );
+    // In 3.0, $ref replaces its siblings: say so rather than drop them silently.
+    check(
+        &format!(
+            "{}components:\n  schemas:\n    S: {{type: string}}\n",
+            with_body(HEAD30, "{$ref: '#/components/schemas/S', maxLength: 3}")
+        ),
+        "ok\napi.yaml:9: warning: keywords beside $ref are ignored in OpenAPI 3.0: maxLength (at #/paths/~1x/post/requestBody/content/application~1json/schema)",
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let spec = format!(
+        "{HEAD30}paths:\n  /a/{{id}}:\n    get:\n      x-douane-max-body-sise: 10\n      parameters:\n        - {{name: q, in: cookie, schema: {{type: string}}}}\n      responses: {{'200': {{description: ok}}}}\n"
+    );
+    check(
+        &spec,
+        "api.yaml:5: error: path parameter \"id\" is in the template but not declared (at #/paths/~1a~1{id}/get)
+api.yaml:6: error: unknown annotation \"x-douane-max-body-sise\" (at #/paths/~1a~1{id}/get/x-douane-max-body-sise)
+api.yaml:8: error: cookie parameter \"q\" cannot be enforced yet (at #/paths/~1a~1{id}/get/parameters/0)",
+    );
+}
+
+#[test]
+fn security_that_cannot_be_enforced_is_refused() {
+    let spec = format!(
+        "{HEAD30}security: [{{key: []}}]\npaths:\n  /a:\n    get:\n      responses: {{'200': {{description: ok}}}}\n  /public:\n    get:\n      security: []\n      responses: {{'200': {{description: ok}}}}\ncomponents:\n  securitySchemes:\n    key: {{type: apiKey, in: header, name: X-Key}}\n"
+    );
+    check(
+        &spec,
+        "api.yaml:6: error: GET /a requires security (key), which this version of douane cannot enforce yet; the build refuses rather than serve it unauthenticated (at #/paths/~1a/get)",
+    );
+}
+
+#[test]
+fn routes_that_match_the_same_requests_conflict() {
+    let op = "responses: {'200': {description: ok}}";
+    let p = |name: &str| {
+        format!(
+            "parameters: [{{name: {name}, in: path, required: true, schema: {{type: string}}}}]"
+        )
+    };
+    let spec = format!(
+        "{HEAD30}paths:\n  /a/{{x}}:\n    get: {{{op}, {}}}\n  /a/{{y}}:\n    get: {{{op}, {}}}\n    delete: {{{op}, {}}}\n",
+        p("x"),
+        p("y"),
+        p("y")
+    );
+    check(
+        &spec,
+        "api.yaml: error: GET /a/{x} and GET /a/{y} match the same requests (at #/paths/~1a~1{y}/get)",
+    );
+}
+
+#[test]
+fn overlapping_base_paths_conflict() {
+    let a = format!("{HEAD30}servers: [{{url: 'https://x.example/v1'}}]\npaths: {{}}\n");
+    let b = format!("{HEAD31}servers: [{{url: '/v1/admin'}}]\npaths: {{}}\n");
+    assert_eq!(
+        diagnostics(&[("a.yaml", &a), ("b.yaml", &b)]),
+        "b.yaml: error: base path \"/v1/admin\" of API b overlaps base path \"/v1\" of API a (at #/servers/0/url)"
+    );
+}
+
+#[test]
+fn external_references_resolve_relative_to_their_file() {
+    let root = with_body(HEAD30, "{$ref: 'shared/a.yaml#/A'}");
+    let shared_a = "A: {type: object, properties: {b: {$ref: 'b.yaml#/B'}}}\n";
+    let shared_b = "B: {type: string, format: hostname}\n";
+    assert_eq!(
+        diagnostics(&[
+            ("api.yaml", &root),
+            ("shared/a.yaml", shared_a),
+            ("shared/b.yaml", shared_b)
+        ]),
+        "ok\nshared/b.yaml:1: warning: format \"hostname\" is not enforced (at #/B/format)"
+    );
+    let broken = with_body(HEAD30, "{$ref: 'shared/missing.yaml#/A'}");
+    assert_eq!(
+        diagnostics(&[("api.yaml", &broken)]),
+        "api.yaml:9: error: cannot read file: no such file (at #/paths/~1x/post/requestBody/content/application~1json/schema/$ref)"
+    );
+}
