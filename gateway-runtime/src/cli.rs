@@ -192,3 +192,50 @@ COMPILED APIS:
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::Api;
+    use crate::validate::Captures;
+
+    fn no_route(_: &str, _: &mut Captures<'_>) -> Option<usize> {
+        None
+    }
+
+    static CONTRACT: Contract = Contract {
+        apis: &[Api {
+            name: "pet-store",
+            title: "Pet Store",
+            version: "1.2",
+            source: "pet-store.yaml",
+            base_path: "",
+            route: no_route,
+            path_items: &[],
+            operations: &[],
+        }],
+    };
+
+    #[test]
+    fn help_documents_config_env_and_apis() {
+        let help = help(&CONTRACT);
+        for expected in [
+            "upstream_response_ms = 30000",
+            "DOUANE_LISTEN",
+            "    pet-store            /                Pet Store 1.2 (pet-store.yaml)",
+            "env: DOUANE_API_PET_STORE_UPSTREAM",
+        ] {
+            assert!(
+                help.contains(expected),
+                "{expected:?} missing from:\n{help}"
+            );
+        }
+    }
+
+    #[test]
+    fn default_config_mocks_every_api() {
+        let config = load_config(&CONTRACT, None).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.apis["pet-store"].upstream.as_deref(), Some("mock"));
+    }
+}

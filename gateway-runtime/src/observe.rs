@@ -14,8 +14,8 @@ use http::{Method, StatusCode};
 #[derive(Debug)]
 pub struct Access {
     start: Instant,
-    pub api: &'static str,
-    pub operation: &'static str,
+    pub api: Option<&'static str>,
+    pub operation: Option<&'static str>,
     /// The upstream's status, when a response head came back.
     pub upstream_status: Option<u16>,
     /// The rule that refused the request, if it was refused.
@@ -26,8 +26,8 @@ impl Access {
     pub fn start() -> Access {
         Access {
             start: Instant::now(),
-            api: "",
-            operation: "",
+            api: None,
+            operation: None,
             upstream_status: None,
             rule: None,
         }

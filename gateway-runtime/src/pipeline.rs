@@ -89,14 +89,15 @@ impl Gateway {
         access: &mut Access,
     ) -> Result<Response<GatewayBody>, Problem> {
         let (mut head, body) = request.into_parts();
-        // route: only a declared operation of a configured API goes further
-        let routed = self.routes.route(&head.method, head.uri.path())?;
-        let (mount, op) = (routed.mount, routed.operation);
-        (access.api, access.operation) = (mount.api.name, op.id);
+        // route: only configured APIs, then only their declared operations, go further
+        let (mount, below) = self.routes.api(head.uri.path())?;
+        access.api = Some(mount.api.name);
+        let (op, captures) = mount.operation(&head.method, below)?;
+        access.operation = Some(op.id);
         // limits: an oversized declared body is refused before any of it is read
         let body_head = limits::check_head(&head.headers, &body, op.max_body_bytes)?;
         // validate parameters: path, query and headers, against the contract
-        check_parameters(op, &head, &routed.captures)?;
+        check_parameters(op, &head, &captures)?;
         // body: media type, size, time and content, against the contract
         let body = check_body(op, &head.headers, body, body_head, &self.timeouts).await?;
         // upstream: the mock answers from the contract; a real one gets the request unchanged

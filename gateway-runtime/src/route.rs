@@ -22,14 +22,6 @@ pub struct Routes {
     mounts: Box<[Mount]>,
 }
 
-/// The result of routing a request.
-#[derive(Debug)]
-pub struct Routed<'a, 'p> {
-    pub mount: &'a Mount,
-    pub operation: &'static Operation,
-    pub captures: Captures<'p>,
-}
-
 impl Routes {
     pub fn new(contract: &'static Contract, resolved: Vec<ResolvedApi>) -> Routes {
         let mut mounts: Vec<Mount> = resolved
@@ -58,18 +50,24 @@ impl Routes {
             .find_map(|m| below(&m.base_path, path).map(|rest| (m, rest)))
     }
 
-    /// Finds the operation for `method` on `path`.
-    pub fn route<'p>(
+    /// The API for `path`, and the path below its base path.
+    pub fn api<'p>(&self, path: &'p str) -> Result<(&Mount, &'p str), Problem> {
+        self.mount(path)
+            .ok_or_else(|| Problem::new(ProblemKind::NotFound, "no api matches path"))
+    }
+}
+
+impl Mount {
+    /// Finds the operation for `method` on `path` (below the base path),
+    /// with the raw path parameters.
+    pub fn operation<'p>(
         &self,
         method: &http::Method,
         path: &'p str,
-    ) -> Result<Routed<'_, 'p>, Problem> {
-        let (mount, rest) = self
-            .mount(path)
-            .ok_or_else(|| Problem::new(ProblemKind::NotFound, "no api matches path"))?;
-        let api = mount.api;
+    ) -> Result<(&'static Operation, Captures<'p>), Problem> {
+        let api = self.api;
         let mut captures = Captures::default();
-        let item = (api.route)(rest, &mut captures)
+        let item = (api.route)(path, &mut captures)
             .map(|i| &api.path_items[i])
             .ok_or_else(|| Problem::new(ProblemKind::NotFound, "no operation matches path"))?;
         let declared = Method::from_http(method).and_then(|m| {
@@ -79,11 +77,7 @@ impl Routes {
                 .map(|&(_, op)| &api.operations[op])
         });
         match declared {
-            Some(operation) => Ok(Routed {
-                mount,
-                operation,
-                captures,
-            }),
+            Some(operation) => Ok((operation, captures)),
             None => {
                 let mut problem = Problem::new(
                     ProblemKind::MethodNotAllowed,

@@ -2,6 +2,7 @@
 //! back: the request goes out unchanged (method, path, query, body, end-to-
 //! end headers) plus `X-Forwarded-*`; hop-by-hop headers stop here.
 
+use std::io::Write as _;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -132,18 +133,25 @@ pub fn prepare_headers(headers: &mut HeaderMap, version: &mut Version, uri: &Uri
     *version = Version::HTTP_11;
     remove_hop_by_hop(headers);
 
-    let ip = client.to_string();
-    let forwarded_for = match headers.get_all(&X_FORWARDED_FOR).iter().count() {
-        0 => HeaderValue::from_str(&ip),
-        _ => {
-            let mut joined = Vec::with_capacity(64);
-            for value in headers.get_all(&X_FORWARDED_FOR) {
-                joined.extend_from_slice(value.as_bytes());
-                joined.extend_from_slice(b", ");
-            }
-            joined.extend_from_slice(ip.as_bytes());
-            HeaderValue::from_bytes(&joined)
+    // The address is formatted on the stack: an IPv6 text is at most 45
+    // bytes, so this costs no allocation beyond the header value itself.
+    let mut ip_buf = [0u8; 64];
+    let ip = {
+        let mut cursor = &mut ip_buf[..];
+        let _ = write!(cursor, "{client}");
+        let written = 64 - cursor.len();
+        &ip_buf[..written]
+    };
+    let forwarded_for = if headers.contains_key(&X_FORWARDED_FOR) {
+        let mut joined = Vec::with_capacity(64);
+        for value in headers.get_all(&X_FORWARDED_FOR) {
+            joined.extend_from_slice(value.as_bytes());
+            joined.extend_from_slice(b", ");
         }
+        joined.extend_from_slice(ip);
+        HeaderValue::from_bytes(&joined)
+    } else {
+        HeaderValue::from_bytes(ip)
     };
     if let Ok(value) = forwarded_for {
         headers.insert(X_FORWARDED_FOR.clone(), value);

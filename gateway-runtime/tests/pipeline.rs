@@ -19,7 +19,7 @@ use douane_runtime::validate::{Captures, Kind, Location, RequestParts, Shape, Vi
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -212,6 +212,8 @@ enum Behaviour {
     Answer,
     /// Accepts the request and never answers.
     Hang,
+    /// Answers like `Answer`, after 300 ms.
+    Slow,
 }
 
 struct Upstream {
@@ -247,8 +249,14 @@ impl Upstream {
                                     .collect(),
                                 body: body.to_vec(),
                             });
-                            if let Behaviour::Hang = behaviour {
-                                tokio::time::sleep(Duration::from_secs(3600)).await;
+                            match behaviour {
+                                Behaviour::Answer => {}
+                                Behaviour::Hang => {
+                                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                                }
+                                Behaviour::Slow => {
+                                    tokio::time::sleep(Duration::from_millis(300)).await;
+                                }
                             }
                             let response = hyper::Response::builder()
                                 .status(201)
@@ -668,4 +676,47 @@ async fn config_is_checked_before_listening() {
         error.to_string(),
         "api `store` has no upstream: set apis.store.upstream or $DOUANE_API_STORE_UPSTREAM"
     );
+}
+
+#[tokio::test]
+async fn h2c_requests_are_forwarded_over_http1_with_their_authority() {
+    let upstream = Upstream::start(Behaviour::Answer).await;
+    let gw = gateway(&format!("http://{}", upstream.addr), |_| {}).await;
+    let stream = TcpStream::connect(gw.local_addr()).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let request = hyper::Request::get("http://api.example/v2/pets?limit=3")
+        .body(http_body_util::Empty::<Bytes>::new())
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.headers().get("x-hop"), None);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body, "created");
+    let r = &upstream.received()[0];
+    assert_eq!(r.uri, "/v2/pets?limit=3");
+    assert_eq!(r.header("host"), Some("api.example"));
+    assert_eq!(r.header("x-forwarded-host"), Some("api.example"));
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_requests_finish() {
+    let upstream = Upstream::start(Behaviour::Slow).await;
+    let gw = gateway(&format!("http://{}", upstream.addr), |_| {}).await;
+    let addr = gw.local_addr();
+    let in_flight = tokio::spawn(async move {
+        send(
+            addr,
+            "GET /v2/pets HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+        )
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    gw.shutdown().await;
+    assert_eq!(in_flight.await.unwrap().status, 201);
+    assert!(TcpStream::connect(addr).await.is_err(), "still accepting");
 }
