@@ -720,3 +720,19 @@ async fn shutdown_lets_in_flight_requests_finish() {
     assert_eq!(in_flight.await.unwrap().status, 201);
     assert!(TcpStream::connect(addr).await.is_err(), "still accepting");
 }
+
+#[tokio::test]
+async fn slow_request_head_is_cut_off() {
+    let gw = gateway("mock", |c| c.timeouts.request_head_ms = 200).await;
+    let mut stream = TcpStream::connect(gw.local_addr()).await.unwrap();
+    stream
+        .write_all(b"GET /v2/pets HTTP/1.1\r\nHo")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(3), stream.read_to_end(&mut rest))
+        .await
+        .expect("connection closed after the head timeout")
+        .ok();
+    gw.shutdown().await;
+}
