@@ -129,6 +129,10 @@ fn fail(rule: &str, msg: TokenStream) -> TokenStream {
     }
 }
 
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 fn f64_lit(x: f64) -> Literal {
     Literal::f64_unsuffixed(x)
 }
@@ -534,7 +538,7 @@ impl<'a> Emitter<'a> {
         if let Some(n) = s.min_length {
             let f = fail(
                 "minLength",
-                message(&format!("must be at least {n} characters long")),
+                message(&format!("must be at least {n} character{} long", plural(n))),
             );
             let n = u64_lit(n);
             checks.push(quote!(if (len as u64) < #n { #f }));
@@ -542,7 +546,7 @@ impl<'a> Emitter<'a> {
         if let Some(n) = s.max_length {
             let f = fail(
                 "maxLength",
-                message(&format!("must be at most {n} characters long")),
+                message(&format!("must be at most {n} character{} long", plural(n))),
             );
             let n = u64_lit(n);
             checks.push(quote!(if (len as u64) > #n { #f }));
@@ -582,13 +586,13 @@ impl<'a> Emitter<'a> {
         if let Some(n) = s.min_items {
             let f = fail(
                 "minItems",
-                message(&format!("must have at least {n} items")),
+                message(&format!("must have at least {n} item{}", plural(n))),
             );
             let n = u64_lit(n);
             checks.push(quote!(if (items.len() as u64) < #n { #f }));
         }
         if let Some(n) = s.max_items {
-            let f = fail("maxItems", message(&format!("must have at most {n} items")));
+            let f = fail("maxItems", message(&format!("must have at most {n} item{}", plural(n))));
             let n = u64_lit(n);
             checks.push(quote!(if (items.len() as u64) > #n { #f }));
         }
@@ -634,7 +638,7 @@ impl<'a> Emitter<'a> {
         if let Some(n) = s.min_properties {
             let f = fail(
                 "minProperties",
-                message(&format!("must have at least {n} properties")),
+                message(&format!("must have at least {n} propert{}", if n == 1 { "y" } else { "ies" })),
             );
             let n = u64_lit(n);
             checks.push(quote!(if (members.len() as u64) < #n { #f }));
@@ -642,7 +646,7 @@ impl<'a> Emitter<'a> {
         if let Some(n) = s.max_properties {
             let f = fail(
                 "maxProperties",
-                message(&format!("must have at most {n} properties")),
+                message(&format!("must have at most {n} propert{}", if n == 1 { "y" } else { "ies" })),
             );
             let n = u64_lit(n);
             checks.push(quote!(if (members.len() as u64) > #n { #f }));
