@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use crate::config::{Config, ConfigError, ENV_LISTEN, env_var};
+use crate::config::{Config, ConfigError, ENV_LISTEN, ENV_WORKERS, env_var};
 use crate::contract::Contract;
 use crate::listener::{Server, StartError};
 
@@ -29,10 +29,18 @@ pub fn main(contract: &'static Contract) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // One worker needs no work stealing: a current-thread runtime is the
+    // cheapest way to run on one core.
+    let mut builder = match config.workers {
+        Some(1) => tokio::runtime::Builder::new_current_thread(),
+        Some(n) => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(n);
+            builder
+        }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the runtime: {error}");
@@ -147,6 +155,7 @@ OPTIONS:
 
 CONFIGURATION FILE:
     listen = \"127.0.0.1:8080\"      # address to listen on
+    workers = 2                     # worker threads (default: one per core)
     [timeouts]                      # all optional, in milliseconds
     request_head_ms = 10000         # reading the request head
     request_body_ms = 30000         # reading the request body
@@ -160,6 +169,7 @@ CONFIGURATION FILE:
 
 ENVIRONMENT:
     {ENV_LISTEN}                   overrides listen
+    {ENV_WORKERS}                  overrides workers
     DOUANE_API_<NAME>_UPSTREAM      overrides apis.NAME.upstream
     DOUANE_API_<NAME>_BASE_PATH     overrides apis.NAME.base_path
                                     (<NAME> uppercased, '-' as '_')

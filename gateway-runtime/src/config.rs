@@ -16,6 +16,8 @@ use crate::contract::Contract;
 
 /// Environment variable overriding [`Config::listen`].
 pub const ENV_LISTEN: &str = "DOUANE_LISTEN";
+/// Environment variable overriding [`Config::workers`].
+pub const ENV_WORKERS: &str = "DOUANE_WORKERS";
 
 /// The deployment configuration of one gateway.
 ///
@@ -35,6 +37,10 @@ pub struct Config {
     /// Address to listen on; env `DOUANE_LISTEN`.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
+    /// Worker threads; `None` = one per CPU core. Env `DOUANE_WORKERS`.
+    /// Only the `douane` binary reads it (tests bring their own runtime).
+    #[serde(default)]
+    pub workers: Option<usize>,
     #[serde(default)]
     pub timeouts: Timeouts,
     /// Per API, keyed by `Api::name` (the spec file stem).
@@ -112,6 +118,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: default_listen(),
+            workers: None,
             timeouts: Timeouts::default(),
             apis: BTreeMap::new(),
         }
@@ -183,6 +190,8 @@ pub enum ConfigError {
         b: String,
         b_path: String,
     },
+    /// `workers = 0`.
+    Workers,
     /// The compiled contract itself is unusable (a compiler bug).
     Contract { api: String, message: String },
 }
@@ -221,6 +230,7 @@ impl fmt::Display for ConfigError {
                 f,
                 "apis `{a}` (base path `{a_path}`) and `{b}` (base path `{b_path}`) overlap"
             ),
+            ConfigError::Workers => write!(f, "workers must be at least 1"),
             ConfigError::Contract { api, message } => {
                 write!(f, "api `{api}`: compiled contract is invalid: {message}")
             }
@@ -288,6 +298,12 @@ impl Config {
                 message: format!("{e}"),
             })?;
         }
+        if let Some(workers) = var(ENV_WORKERS) {
+            self.workers = Some(workers.parse().map_err(|e| ConfigError::Env {
+                var: ENV_WORKERS.into(),
+                message: format!("{e}"),
+            })?);
+        }
         for api in contract.apis {
             if let Some(upstream) = var(&env_var(api.name, "UPSTREAM")) {
                 self.apis.entry(api.name.to_owned()).or_default().upstream = Some(upstream);
@@ -302,6 +318,9 @@ impl Config {
     /// Checks the configuration against the contract and resolves each API
     /// of the contract to its base path and upstream, in contract order.
     pub fn resolve(&self, contract: &Contract) -> Result<Vec<ResolvedApi>, ConfigError> {
+        if self.workers == Some(0) {
+            return Err(ConfigError::Workers);
+        }
         for name in self.apis.keys() {
             if !contract.apis.iter().any(|a| a.name == name) {
                 return Err(ConfigError::UnknownApi {
@@ -448,7 +467,7 @@ mod tests {
         check(
             "lisen = \"x\"\n",
             &[],
-            "invalid config test.toml: TOML parse error at line 1, column 1\n  |\n1 | lisen = \"x\"\n  | ^^^^^\nunknown field `lisen`, expected one of `listen`, `timeouts`, `apis`",
+            "invalid config test.toml: TOML parse error at line 1, column 1\n  |\n1 | lisen = \"x\"\n  | ^^^^^\nunknown field `lisen`, expected one of `listen`, `workers`, `timeouts`, `apis`",
         );
         check(
             &format!("{BOTH}[timeouts]\nrequest_body_ms = \"1s\"\n"),
@@ -481,6 +500,12 @@ mod tests {
             &[("DOUANE_API_PETS_UPSTREAM", "localhost:80")],
             "api `pets`: invalid upstream `localhost:80`: expected \"mock\" or an http:// URL",
         );
+        check(
+            BOTH,
+            &[("DOUANE_WORKERS", "0")],
+            "workers must be at least 1",
+        );
+        check(&format!("workers = 2\n{BOTH}"), &[], "ok");
         check(
             BOTH,
             &[("DOUANE_LISTEN", "nope")],
