@@ -1,1 +1,25 @@
-fn main() {}
+//! Compiles the test contracts of `tests/specs/` into `$OUT_DIR/contract.rs`,
+//! exactly as `generated/build.rs` does for the demo contracts.
+
+use std::path::PathBuf;
+
+fn main() {
+    let specs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("specs");
+    // A directory is rescanned recursively, shared fragments included.
+    println!("cargo:rerun-if-changed={}", specs.display());
+
+    let files = douane_compiler::fs::root_files(&specs).unwrap_or_else(|e| fail(&e));
+    let output = douane_compiler::compile(&files, &douane_compiler::fs::reader(&specs))
+        .unwrap_or_else(|d| fail(&format!("{d}\n(contracts in {})", specs.display())));
+    for w in &output.warnings {
+        println!("cargo:warning={w}");
+    }
+    let out =
+        PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("contract.rs");
+    std::fs::write(&out, output.code).unwrap_or_else(|e| fail(&format!("{}: {e}", out.display())));
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("{message}");
+    std::process::exit(1);
+}

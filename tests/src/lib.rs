@@ -1,1 +1,7 @@
+//! End-to-end tests of Douane: the contracts of `tests/specs/`, compiled by
+//! `build.rs` into [`CONTRACT`], and the [`harness`] that runs them through a
+//! real gateway between a real client and a recording upstream.
 
+include!(concat!(env!("OUT_DIR"), "/contract.rs"));
+
+pub mod harness;

@@ -1,0 +1,132 @@
+//! Routing: the path picks the API by base path, then the operation; the
+//! method must be declared. Anything else is a 404 or a 405 with `Allow`,
+//! and never reaches the upstream.
+
+use douane_tests::harness::{Expect, Req, Setup, problem_type};
+
+#[tokio::test]
+async fn declared_operations_are_forwarded() {
+    let t = Setup::start().await;
+    for req in [
+        Req::get("/shop/v1/pets"),
+        Req::get("/shop/v1/pets/mine"),
+        Req::get("/shop/v1/pets/42"),
+        Req::new("DELETE", "/shop/v1/pets/42"),
+        Req::get("/shop/v1/pets/42/photos/rex.png"),
+        Req::get("/catalog/items/AB-123"),
+        // The base path itself addresses the operation declared on `/`.
+        Req::get("/catalog"),
+        Req::get("/catalog/"),
+    ] {
+        t.check(&req, Expect::Forwarded).await;
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_are_404() {
+    let t = Setup::start().await;
+    for (target, detail) in [
+        // outside any base path
+        ("/", "no api matches path"),
+        ("/nowhere", "no api matches path"),
+        ("/shop", "no api matches path"),
+        ("/shop/v2/pets", "no api matches path"),
+        // a base path is matched at a segment boundary only
+        ("/catalogue/items/AB-123", "no api matches path"),
+        // inside an API, but no declared path
+        ("/shop/v1/dogs", "no operation matches path"),
+        ("/shop/v1/pets/1/photos", "no operation matches path"),
+        ("/shop/v1/pets/1/photos/rex", "no operation matches path"),
+        ("/shop/v1", "no operation matches path"),
+        ("/catalog/items/AB-123/extra", "no operation matches path"),
+    ] {
+        let resp = t.check(&Req::get(target), Expect::Rejected(404, &[])).await;
+        assert_eq!(problem_type(&resp), "not-found", "{target}");
+        assert_eq!(resp.json()["detail"], detail, "{target}");
+    }
+}
+
+#[tokio::test]
+async fn undeclared_method_is_405_with_exact_allow() {
+    let t = Setup::start().await;
+    for (method, target, allow) in [
+        ("POST", "/shop/v1/pets/1", "GET, DELETE"),
+        ("PUT", "/shop/v1/pets", "GET, POST"),
+        ("DELETE", "/shop/v1/pets/mine", "GET"),
+        ("PATCH", "/catalog/items/AB-123", "GET, PUT"),
+        ("POST", "/catalog", "GET"),
+    ] {
+        let resp = t
+            .check(&Req::new(method, target), Expect::Rejected(405, &[]))
+            .await;
+        assert_eq!(problem_type(&resp), "method-not-allowed");
+        assert_eq!(resp.header("allow"), Some(allow), "{method} {target}");
+    }
+}
+
+#[tokio::test]
+async fn literal_segment_wins_over_template() {
+    let t = Setup::start().await;
+    // `/pets/mine` is its own operation: `mine` is not checked as a petId
+    // (which would be a type error) ...
+    t.check(&Req::get("/shop/v1/pets/mine"), Expect::Forwarded)
+        .await;
+    // ... and the literal path has its own methods.
+    let resp = t
+        .check(
+            &Req::new("DELETE", "/shop/v1/pets/mine"),
+            Expect::Rejected(405, &[]),
+        )
+        .await;
+    assert_eq!(resp.header("allow"), Some("GET"));
+    // A near miss goes to the template and is validated there.
+    t.check(
+        &Req::get("/shop/v1/pets/mines"),
+        Expect::Rejected(400, &["path:petId type"]),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn mixed_segment_splits_name_and_extension() {
+    let t = Setup::start().await;
+    t.check(
+        &Req::get("/shop/v1/pets/3/photos/rex.jpg"),
+        Expect::Forwarded,
+    )
+    .await;
+    for (target, errors) in [
+        (
+            "/shop/v1/pets/3/photos/rex.gif",
+            &["path:ext enum"] as &[&str],
+        ),
+        ("/shop/v1/pets/3/photos/Rex.png", &["path:name pattern"]),
+        (
+            "/shop/v1/pets/0/photos/REX.bmp",
+            &["path:petId minimum", "path:name pattern", "path:ext enum"],
+        ),
+    ] {
+        t.check(&Req::get(target), Expect::Rejected(400, errors))
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn two_apis_under_different_base_paths() {
+    let t = Setup::start().await;
+    // The same relative path means different things in each API.
+    t.check(&Req::get("/shop/v1/pets/7"), Expect::Forwarded)
+        .await;
+    t.check(&Req::get("/catalog/pets/7"), Expect::Rejected(404, &[]))
+        .await;
+    t.check(
+        &Req::get("/shop/v1/items/AB-123"),
+        Expect::Rejected(404, &[]),
+    )
+    .await;
+    t.check(&Req::get("/catalog/items/AB-123"), Expect::Forwarded)
+        .await;
+    let got = t.upstream.requests();
+    let targets: Vec<&str> = got.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(targets, ["/shop/v1/pets/7", "/catalog/items/AB-123"]);
+}
