@@ -564,9 +564,20 @@ pub fn assert_forwarded(sent: &Req, got: &Recorded) {
         HOST
     };
     assert_eq!(got.header("host"), Some(host), "{sent}: host");
+    // Headers named in `Connection` are hop-by-hop too.
+    let named: Vec<String> = sent
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("connection"))
+        .flat_map(|(_, v)| v.split(','))
+        .map(|n| n.trim().to_ascii_lowercase())
+        .collect();
     for (name, value) in &sent.headers {
         let lower = name.to_ascii_lowercase();
-        if HOP_BY_HOP.contains(&lower.as_str()) || lower == "x-forwarded-for" {
+        if HOP_BY_HOP.contains(&lower.as_str())
+            || named.contains(&lower)
+            || lower.starts_with("x-forwarded-")
+        {
             continue;
         }
         assert!(

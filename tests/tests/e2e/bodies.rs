@@ -1,1 +1,367 @@
-//! TODO
+//! Request bodies: media type, presence, JSON syntax, then every schema
+//! keyword, each rejection pointing at the offending value. Valid bodies
+//! reach the upstream byte for byte: the gateway validates, it never
+//! re-serialises.
+
+use douane_tests::harness::{Expect, Req, Setup, problem_type};
+
+const ITEMS: &str = "/catalog/items";
+
+/// A valid `Item` with `extra` spliced in before the closing brace.
+fn item(extra: &str) -> Req {
+    Req::post(ITEMS).json(&format!(r#"{{"sku":"AB-123","title":"Dune"{extra}}}"#))
+}
+
+#[tokio::test]
+async fn valid_json_is_forwarded_byte_for_byte() {
+    let t = Setup::start().await;
+    t.check_table(&[
+        // odd whitespace, key order, number spelling and escapes survive
+        (
+            Req::post("/shop/v1/pets")
+                .json("{ \"tag\" :null ,\n\t\"name\":\"R\\u0065x\",  \"weight\": 1.50e0 }  "),
+            Expect::Forwarded,
+        ),
+        (
+            item(concat!(
+                r#","kind":"book","version":1,"price":2.5,"stock":99,"note":null,"#,
+                r#""tags":["a","b"],"attrs":{"x":1,"y":-2},"#,
+                r#""owner":{"email":"a@b.c","address":{"country":"FR","street":"x"}},"#,
+                r#""format":"ab","rating":3,"code":"c12","nick":"bob""#
+            )),
+            Expect::Forwarded,
+        ),
+        (
+            item(r#","note":"text","code":7,"format":"longer""#),
+            Expect::Forwarded,
+        ),
+        (
+            Req::new("PUT", "/catalog/items/AB-123").json(r#"{"title":"x","sku":"ZZ-999"}"#),
+            Expect::Forwarded,
+        ),
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn media_types() {
+    let t = Setup::start().await;
+    let pet = r#"{"name":"Rex"}"#;
+    let note = "/shop/v1/vendor-notes";
+    t.check_table(&[
+        (
+            Req::post("/shop/v1/pets")
+                .header("content-type", "application/json; charset=utf-8")
+                .body(pet),
+            Expect::Forwarded,
+        ),
+        (
+            Req::post("/shop/v1/pets")
+                .header("Content-Type", "Application/JSON;charset=\"UTF-8\"")
+                .body(pet),
+            Expect::Forwarded,
+        ),
+        // a +json type is accepted where it is declared ...
+        (
+            Req::post(note)
+                .header("content-type", "application/vnd.shop.note+json")
+                .body(r#"{"text":null}"#),
+            Expect::Forwarded,
+        ),
+        // ... and validated as JSON
+        (
+            Req::post(note)
+                .header("content-type", "application/vnd.shop.note+json")
+                .body(r#"{"text":1}"#),
+            Expect::Rejected(400, &["body:/text type"]),
+        ),
+        // an optional body may be left out
+        (Req::post(note), Expect::Forwarded),
+        // undeclared, missing or non-UTF-8 content types
+        (
+            Req::post(note).json(r#"{"text":""}"#),
+            Expect::Rejected(415, &[]),
+        ),
+        (
+            Req::post("/shop/v1/pets")
+                .header("content-type", "text/plain")
+                .body(pet),
+            Expect::Rejected(415, &[]),
+        ),
+        (
+            Req::post("/shop/v1/pets").body(pet),
+            Expect::Rejected(415, &[]),
+        ),
+        (
+            Req::post("/shop/v1/pets")
+                .header("content-type", "application/json; charset=iso-8859-1")
+                .body(pet),
+            Expect::Rejected(415, &[]),
+        ),
+        (
+            Req::post("/shop/v1/pets")
+                .header("content-type", "json")
+                .body(pet),
+            Expect::Rejected(415, &[]),
+        ),
+    ])
+    .await;
+    let resp = t
+        .send(
+            &Req::post("/shop/v1/pets")
+                .header("content-type", "text/plain")
+                .body(pet),
+        )
+        .await;
+    assert_eq!(problem_type(&resp), "unsupported-media-type");
+    assert_eq!(
+        resp.json()["detail"],
+        "content type is not accepted; accepted: application/json"
+    );
+}
+
+#[tokio::test]
+async fn presence_and_syntax() {
+    let t = Setup::start().await;
+    let pets = "/shop/v1/pets";
+    t.check_table(&[
+        // a required body
+        (Req::post(pets), Expect::Rejected(400, &["body: required"])),
+        (
+            Req::post(pets).json(""),
+            Expect::Rejected(400, &["body: required"]),
+        ),
+        // malformed JSON
+        (
+            Req::post(pets).json(r#"{"name":"Rex""#),
+            Expect::Rejected(400, &["body: json"]),
+        ),
+        (
+            Req::post(pets).json(r#"{"name":'Rex'}"#),
+            Expect::Rejected(400, &["body: json"]),
+        ),
+        (
+            Req::post(pets).json(r#"{"name":"Rex"} x"#),
+            Expect::Rejected(400, &["body: json"]),
+        ),
+        (
+            Req::post(pets).json("{\"name\":\"\u{1}\"}"),
+            Expect::Rejected(400, &["body: json"]),
+        ),
+        (
+            Req::post(pets)
+                .header("content-type", "application/json")
+                .body(b"{\"name\":\"\xff\"}".to_vec()),
+            Expect::Rejected(400, &["body: json"]),
+        ),
+        // duplicate keys, also when spelled differently
+        (
+            Req::post(pets).json(r#"{"name":"a","name":"b"}"#),
+            Expect::Rejected(400, &["body: duplicateKey"]),
+        ),
+        (
+            Req::post(pets).json(r#"{"name":"a","n\u0061me":"b"}"#),
+            Expect::Rejected(400, &["body: duplicateKey"]),
+        ),
+        (
+            item(r#","owner":{"email":"a","email":"b"}"#),
+            Expect::Rejected(400, &["body: duplicateKey"]),
+        ),
+        // a body where the operation declares none
+        (
+            Req::get("/shop/v1/ping").json("{}"),
+            Expect::Rejected(400, &["body: body"]),
+        ),
+        (
+            Req::get("/shop/v1/ping").body("x"),
+            Expect::Rejected(400, &["body: body"]),
+        ),
+        // an empty body framed by Content-Length: 0 is no body
+        (
+            Req::get("/shop/v1/ping").header("content-length", "0"),
+            Expect::Forwarded,
+        ),
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn schema_keywords_point_at_the_offending_value() {
+    let t = Setup::start().await;
+    let pets = "/shop/v1/pets";
+    t.check_table(&[
+        (
+            Req::post(ITEMS).json(r#"{"sku":"AB-123"}"#),
+            Expect::Rejected(400, &["body: required"]),
+        ),
+        (
+            Req::post(ITEMS).json("[]"),
+            Expect::Rejected(400, &["body: type"]),
+        ),
+        (
+            item(r#","extra":1"#),
+            Expect::Rejected(400, &["body:/extra additionalProperties"]),
+        ),
+        (
+            Req::post(ITEMS).json(r#"{"sku":"AB-123","title":""}"#),
+            Expect::Rejected(400, &["body:/title minLength"]),
+        ),
+        (
+            item(r#","kind":"tape""#),
+            Expect::Rejected(400, &["body:/kind enum"]),
+        ),
+        (
+            item(r#","version":2"#),
+            Expect::Rejected(400, &["body:/version const"]),
+        ),
+        (
+            item(r#","price":0.3"#),
+            Expect::Rejected(400, &["body:/price multipleOf"]),
+        ),
+        (
+            item(r#","price":0"#),
+            Expect::Rejected(400, &["body:/price exclusiveMinimum"]),
+        ),
+        (
+            item(r#","price":1000.5"#),
+            Expect::Rejected(400, &["body:/price maximum"]),
+        ),
+        (
+            item(r#","stock":-1"#),
+            Expect::Rejected(400, &["body:/stock minimum"]),
+        ),
+        (
+            item(r#","stock":100"#),
+            Expect::Rejected(400, &["body:/stock exclusiveMaximum"]),
+        ),
+        (
+            item(r#","stock":1.5"#),
+            Expect::Rejected(400, &["body:/stock type"]),
+        ),
+        (
+            item(r#","note":3"#),
+            Expect::Rejected(400, &["body:/note type"]),
+        ),
+        (
+            item(r#","tags":[]"#),
+            Expect::Rejected(400, &["body:/tags minItems"]),
+        ),
+        (
+            item(r#","tags":["a","b","c","d"]"#),
+            Expect::Rejected(400, &["body:/tags maxItems"]),
+        ),
+        (
+            item(r#","tags":["a","b","a"]"#),
+            Expect::Rejected(400, &["body:/tags uniqueItems"]),
+        ),
+        (
+            item(r#","tags":["a",2]"#),
+            Expect::Rejected(400, &["body:/tags/1 type"]),
+        ),
+        (
+            item(r#","attrs":{}"#),
+            Expect::Rejected(400, &["body:/attrs minProperties"]),
+        ),
+        (
+            item(r#","attrs":{"a":1,"b":2,"c":3}"#),
+            Expect::Rejected(400, &["body:/attrs maxProperties"]),
+        ),
+        (
+            item(r#","attrs":{"a":"1"}"#),
+            Expect::Rejected(400, &["body:/attrs/a type"]),
+        ),
+        (
+            item(r#","owner":{}"#),
+            Expect::Rejected(400, &["body:/owner required"]),
+        ),
+        (
+            item(r#","owner":{"email":"a@b.c","address":{"country":"FRA"}}"#),
+            Expect::Rejected(400, &["body:/owner/address/country maxLength"]),
+        ),
+        // "ebook" matches both branches of the oneOf
+        (
+            item(r#","format":"ebook""#),
+            Expect::Rejected(400, &["body:/format oneOf"]),
+        ),
+        (
+            item(r#","format":5"#),
+            Expect::Rejected(400, &["body:/format oneOf"]),
+        ),
+        (
+            item(r#","rating":0"#),
+            Expect::Rejected(400, &["body:/rating minimum"]),
+        ),
+        (
+            item(r#","rating":"5""#),
+            Expect::Rejected(400, &["body:/rating type"]),
+        ),
+        (
+            item(r#","code":"x1""#),
+            Expect::Rejected(400, &["body:/code anyOf"]),
+        ),
+        (
+            item(r#","nick":"admin""#),
+            Expect::Rejected(400, &["body:/nick not"]),
+        ),
+        (
+            Req::post(ITEMS).json(r#"{"sku":"AB-12","title":"","stock":-1}"#),
+            Expect::Rejected(
+                400,
+                &[
+                    "body:/sku pattern",
+                    "body:/title minLength",
+                    "body:/stock minimum",
+                ],
+            ),
+        ),
+        // OpenAPI 3.0: nullable, boolean exclusive bounds, readOnly
+        (
+            Req::post(pets).json(r#"{"name":"Rex","tag":null}"#),
+            Expect::Forwarded,
+        ),
+        (
+            Req::post(pets).json(r#"{"name":null}"#),
+            Expect::Rejected(400, &["body:/name type"]),
+        ),
+        (
+            Req::post(pets).json(r#"{"name":"Rex","weight":0}"#),
+            Expect::Rejected(400, &["body:/weight exclusiveMinimum"]),
+        ),
+        (
+            Req::post(pets).json(r#"{"name":"Rex","id":1}"#),
+            Expect::Rejected(400, &["body:/id readOnly"]),
+        ),
+        (
+            Req::post(pets)
+                .json(r#"{"name":"Rex","owner":{"email":"a","address":{"country":"F"}}}"#),
+            Expect::Rejected(400, &["body:/owner/address/country minLength"]),
+        ),
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn recursive_schema_is_validated_deep_down() {
+    let t = Setup::start().await;
+    let leaf = r#"{"field":"title","equals":"Dune"}"#;
+    let mut deep = leaf.to_owned();
+    for _ in 0..10 {
+        deep = format!(r#"{{"all":[{leaf},{deep}]}}"#);
+    }
+    let mut bad = r#"{"field":"price","equals":"1"}"#.to_owned();
+    for _ in 0..10 {
+        bad = format!(r#"{{"all":[{leaf},{bad}]}}"#);
+    }
+    t.check_table(&[
+        (Req::post("/catalog/search").json(&deep), Expect::Forwarded),
+        (
+            Req::post("/catalog/search").json(&bad),
+            Expect::Rejected(400, &["body: anyOf"]),
+        ),
+        (
+            Req::post("/catalog/search").json(r#"{"all":[]}"#),
+            Expect::Rejected(400, &["body: anyOf"]),
+        ),
+    ])
+    .await;
+}
