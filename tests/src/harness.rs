@@ -645,8 +645,18 @@ impl Conn {
         std::mem::take(&mut self.buf)
     }
 
-    /// Reads exactly one response (not for answers to `HEAD`).
+    /// Reads exactly one response (for `HEAD`, use [`Conn::read_head_response`]).
     pub async fn read_response(&mut self) -> Response {
+        self.read(false).await
+    }
+
+    /// Reads the answer to a `HEAD` request: a head whose framing headers
+    /// describe a body that is not sent.
+    pub async fn read_head_response(&mut self) -> Response {
+        self.read(true).await
+    }
+
+    async fn read(&mut self, head_only: bool) -> Response {
         let head_end = loop {
             if let Some(i) = find(&self.buf, b"\r\n\r\n") {
                 break i;
@@ -678,7 +688,7 @@ impl Conn {
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.clone())
         };
-        let body = if status == 204 || status == 304 || (100..200).contains(&status) {
+        let body = if head_only || status == 204 || status == 304 || (100..200).contains(&status) {
             Vec::new()
         } else if let Some(len) = get("content-length") {
             let len: usize = len.parse().unwrap();
