@@ -592,7 +592,10 @@ impl<'a> Emitter<'a> {
             checks.push(quote!(if (items.len() as u64) < #n { #f }));
         }
         if let Some(n) = s.max_items {
-            let f = fail("maxItems", message(&format!("must have at most {n} item{}", plural(n))));
+            let f = fail(
+                "maxItems",
+                message(&format!("must have at most {n} item{}", plural(n))),
+            );
             let n = u64_lit(n);
             checks.push(quote!(if (items.len() as u64) > #n { #f }));
         }
@@ -638,7 +641,10 @@ impl<'a> Emitter<'a> {
         if let Some(n) = s.min_properties {
             let f = fail(
                 "minProperties",
-                message(&format!("must have at least {n} propert{}", if n == 1 { "y" } else { "ies" })),
+                message(&format!(
+                    "must have at least {n} propert{}",
+                    if n == 1 { "y" } else { "ies" }
+                )),
             );
             let n = u64_lit(n);
             checks.push(quote!(if (members.len() as u64) < #n { #f }));
@@ -646,7 +652,10 @@ impl<'a> Emitter<'a> {
         if let Some(n) = s.max_properties {
             let f = fail(
                 "maxProperties",
-                message(&format!("must have at most {n} propert{}", if n == 1 { "y" } else { "ies" })),
+                message(&format!(
+                    "must have at most {n} propert{}",
+                    if n == 1 { "y" } else { "ies" }
+                )),
             );
             let n = u64_lit(n);
             checks.push(quote!(if (members.len() as u64) > #n { #f }));
