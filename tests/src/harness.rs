@@ -581,7 +581,8 @@ pub fn assert_forwarded(sent: &Req, got: &Recorded) {
             continue;
         }
         assert!(
-            got.header_values(name).contains(&value.as_str()),
+            // Surrounding whitespace is not part of a field value.
+            got.header_values(name).contains(&value.trim()),
             "{sent}: header {name}: {value} not forwarded: {:?}",
             got.headers
         );
@@ -637,6 +638,21 @@ impl Conn {
             .unwrap_or(0);
         self.buf.extend_from_slice(&chunk[..n]);
         n > 0
+    }
+
+    /// Reads one response if the peer sends one, else the bytes up to its
+    /// closing (as a status 0 response).
+    pub async fn read_to_close_or_response(&mut self) -> Response {
+        while find(&self.buf, b"\r\n\r\n").is_none() {
+            if !self.fill().await {
+                return Response {
+                    status: 0,
+                    headers: Vec::new(),
+                    body: std::mem::take(&mut self.buf),
+                };
+            }
+        }
+        self.read_response().await
     }
 
     /// Reads until the peer closes, within [`PATIENCE`]; returns what came.

@@ -10,6 +10,7 @@
 //! - `forwarding`: what the upstream receives and what the client gets back
 //! - `upstream_failures`: 502 and 504 instead of hangs
 //! - `mock`: the built-in `mock` upstream answering the contract's examples
+//! - `wire`: raw bytes no client library sends (framing, Host, targets)
 
 #[path = "e2e/routing.rs"]
 mod routing;
@@ -31,3 +32,6 @@ mod upstream_failures;
 
 #[path = "e2e/mock.rs"]
 mod mock;
+
+#[path = "e2e/wire.rs"]
+mod wire;

@@ -365,3 +365,16 @@ async fn recursive_schema_is_validated_deep_down() {
     ])
     .await;
 }
+
+#[tokio::test]
+async fn errors_are_capped_at_ten() {
+    let t = Setup::start().await;
+    let many = (0..12).map(|i| format!(r#","x{i}":1"#)).collect::<String>();
+    let resp = t.send(&item(&many)).await;
+    let lines = resp.error_lines();
+    assert_eq!(lines.len(), 10, "{resp}");
+    assert_eq!(lines[0], "body:/x0 additionalProperties");
+    assert_eq!(lines[9], "body:/x9 additionalProperties");
+    assert_eq!(resp.json()["detail"], "several rules broken");
+    assert_eq!(t.upstream.count(), 0);
+}

@@ -237,6 +237,12 @@ async fn path_parameters() {
         ("/catalog/items/AB-12", &[], &["path:sku pattern"]),
         // decoded before validation: %2D is '-'
         ("/catalog/items/AB%2D123", &[], &[]),
+        // an encoded slash is data inside one segment, never a separator
+        ("/catalog/items/AB%2F123", &[], &["path:sku pattern"]),
+        ("/shop/v1/pets/%FF", &[], &["path:petId encoding"]),
+        // dot segments are not normalised: they must match as they are
+        ("/shop/v1/pets/..", &[], &["path:petId type"]),
+        ("/shop/v1/pets/%2E%2E", &[], &["path:petId type"]),
         ("/catalog/days/2024-12-31", &[], &[]),
         ("/catalog/days/2024-13-01", &[], &["path:day format"]),
         ("/catalog/events/2024-12-31T23:59:60Z", &[], &[]),
@@ -284,6 +290,12 @@ async fn header_parameters() {
         (p, &[("X-Level", "4")], &["header:X-Level maximum"]),
         (p, &[("X-Level", "0")], &["header:X-Level minimum"]),
         (p, &[("X-Level", "high")], &["header:X-Level type"]),
+        (
+            p,
+            &[("X-Request-Id", UUID), ("x-request-id", UUID)],
+            &["header:X-Request-Id repeated"],
+        ),
+        (p, &[("X-Level", " 2 ")], &[]),
         (
             p,
             &[("X-Level", "1"), ("X-Level", "2")],
