@@ -218,7 +218,6 @@ impl Gateway {
     /// API of the contract must be listed.
     pub async fn start(apis: &[(&str, &str)], timeouts: Timeouts) -> Gateway {
         let mut config = Config {
-            listen: "127.0.0.1:0".parse().unwrap(),
             timeouts,
             ..Config::default()
         };
@@ -227,6 +226,13 @@ impl Gateway {
                 .apis
                 .insert((*name).to_owned(), ApiConfig::upstream(*upstream));
         }
+        Gateway::start_config(config).await
+    }
+
+    /// Starts with a full configuration; only `listen` is replaced, by
+    /// `127.0.0.1:0`.
+    pub async fn start_config(mut config: Config) -> Gateway {
+        config.listen = "127.0.0.1:0".parse().unwrap();
         let server = Server::start(&CONTRACT, config)
             .await
             .unwrap_or_else(|e| panic!("gateway does not start: {e}"));
@@ -653,6 +659,17 @@ impl Conn {
             }
         }
         self.read_response().await
+    }
+
+    /// Reads until `needle` has arrived (anywhere in what is buffered).
+    pub async fn read_until(&mut self, needle: &[u8]) {
+        while find(&self.buf, needle).is_none() {
+            assert!(
+                self.fill().await,
+                "connection closed before {:?}",
+                String::from_utf8_lossy(needle)
+            );
+        }
     }
 
     /// Reads until the peer closes, within [`PATIENCE`]; returns what came.

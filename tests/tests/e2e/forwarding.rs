@@ -4,9 +4,14 @@
 
 use std::time::Duration;
 
+use douane_runtime::config::Config;
 use douane_tests::harness::{
-    Conn, Expect, HOP_BY_HOP, Reply, Req, Setup, UPSTREAM_BODY, assert_problem, test_timeouts,
+    Conn, Expect, Gateway, HOP_BY_HOP, Reply, Req, Setup, UPSTREAM_BODY, Upstream, assert_problem,
+    test_timeouts,
 };
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
 
 #[tokio::test]
 async fn request_reaches_upstream_unchanged() {
@@ -199,4 +204,94 @@ async fn rejected_body_does_not_break_the_connection() {
     conn.write(&Req::get("/shop/v1/pets/5").to_bytes()).await;
     assert_eq!(conn.read_response().await.status, 200);
     assert_eq!(t.upstream.count(), 1);
+}
+
+#[tokio::test]
+async fn upstream_url_prefix_is_prepended() {
+    let upstream = Upstream::start().await;
+    let prefixed = format!("{}/backend/", upstream.url());
+    let gateway = Gateway::start(
+        &[("shop", &prefixed), ("catalog", &upstream.url())],
+        test_timeouts(),
+    )
+    .await;
+    assert_eq!(
+        gateway
+            .send(&Req::get("/shop/v1/pets?limit=5"))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        gateway
+            .send(&Req::get("/catalog/items/AB-123"))
+            .await
+            .status,
+        200
+    );
+    let targets: Vec<String> = upstream.requests().into_iter().map(|r| r.target).collect();
+    assert_eq!(
+        targets,
+        ["/backend/shop/v1/pets?limit=5", "/catalog/items/AB-123"]
+    );
+}
+
+#[tokio::test]
+async fn base_path_override_from_the_configuration() {
+    let upstream = Upstream::start().await;
+    let config = Config::from_toml_str(
+        &format!(
+            "[apis.shop]\nupstream = \"{0}\"\nbase_path = \"/pets-api\"\n\n[apis.catalog]\nupstream = \"{0}\"\n",
+            upstream.url()
+        ),
+        "test.toml",
+    )
+    .unwrap();
+    let gateway = Gateway::start_config(config).await;
+    assert_eq!(
+        gateway.send(&Req::get("/pets-api/pets/1")).await.status,
+        200
+    );
+    assert_problem(
+        &gateway.send(&Req::get("/shop/v1/pets/1")).await,
+        404,
+        "old base path",
+    );
+    assert_problem(
+        &gateway.send(&Req::get("/pets-api/pets/0")).await,
+        400,
+        "still validated",
+    );
+    // The path goes upstream as the client sent it.
+    assert_eq!(upstream.requests()[0].target, "/pets-api/pets/1");
+}
+
+#[tokio::test]
+async fn response_body_is_streamed_not_buffered() {
+    // A raw upstream that sends the first chunk of its answer, then waits
+    // for the test's go-ahead before finishing it.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (go, wait) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = stream.read(&mut buf).await.unwrap();
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n6\r\nfirst,\r\n")
+            .await
+            .unwrap();
+        let _ = wait.await;
+        stream.write_all(b"6\r\nsecond\r\n0\r\n\r\n").await.unwrap();
+        // keep the connection open until the gateway is done with it
+        let _ = stream.read(&mut buf).await;
+    });
+    let gateway = Gateway::start(&[("shop", &url), ("catalog", &url)], test_timeouts()).await;
+    let mut conn = Conn::open(gateway.addr()).await;
+    conn.write(&Req::get("/shop/v1/pets").to_bytes()).await;
+    // The first chunk reaches the client while the upstream is still busy.
+    conn.read_until(b"first,").await;
+    go.send(()).unwrap();
+    conn.read_until(b"second").await;
+    task.abort();
 }

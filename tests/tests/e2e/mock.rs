@@ -2,6 +2,8 @@
 //! response's example from the contract; requests are validated exactly as
 //! for a real upstream.
 
+use douane_runtime::config::Config;
+use douane_tests::CONTRACT;
 use douane_tests::harness::{Conn, Gateway, Req, assert_problem, test_timeouts};
 
 async fn mocked() -> Gateway {
@@ -84,4 +86,13 @@ async fn head_on_a_get_operation() {
     conn.write(&Req::get("/shop/v1/ping").to_bytes()).await;
     let next = conn.read_response().await;
     assert_eq!(next.body_str(), r#"{"pong":true}"#);
+}
+
+#[tokio::test]
+async fn default_configuration_mocks_every_api() {
+    let gateway = Gateway::start_config(Config::mock_all(&CONTRACT)).await;
+    let resp = gateway.send(&Req::get("/shop/v1/pets/7")).await;
+    assert_eq!(resp.body_str(), r#"{"id":7,"name":"Rex"}"#);
+    let resp = gateway.send(&Req::get("/catalog")).await;
+    assert_eq!(resp.status, 200);
 }
