@@ -378,3 +378,72 @@ async fn errors_are_capped_at_ten() {
     assert_eq!(resp.json()["detail"], "several rules broken");
     assert_eq!(t.upstream.count(), 0);
 }
+
+/// Values that are equal in JSON but spelled differently must be judged by
+/// their value, not their text.
+#[tokio::test]
+async fn json_values_are_compared_by_value() {
+    let t = Setup::start().await;
+    let title = |n: usize| {
+        Req::post(ITEMS).json(&format!(
+            r#"{{"sku":"AB-123","title":"{}"}}"#,
+            "\u{1F600}".repeat(n)
+        ))
+    };
+    t.check_table(&[
+        // integers may be written with a zero fraction
+        (item(r#","stock":1.0"#), Expect::Forwarded),
+        (item(r#","rating":1.0"#), Expect::Forwarded),
+        (item(r#","version":1.0"#), Expect::Forwarded),
+        (
+            item(r#","stock":1e2"#),
+            Expect::Rejected(400, &["body:/stock exclusiveMaximum"]),
+        ),
+        (
+            item(r#","stock":99999999999999999999999"#),
+            Expect::Rejected(400, &["body:/stock exclusiveMaximum"]),
+        ),
+        // escapes are decoded before enum, pattern and const
+        (item(r#","kind":"b\u006fok""#), Expect::Forwarded),
+        (
+            Req::post(ITEMS).json(r#"{"sku":"AB\u002d123","title":"Dune"}"#),
+            Expect::Forwarded,
+        ),
+        // lengths count characters, not bytes or UTF-16 units
+        (title(20), Expect::Forwarded),
+        (title(21), Expect::Rejected(400, &["body:/title maxLength"])),
+        // decimal multipleOf without binary rounding surprises
+        (item(r#","fee":0.07"#), Expect::Forwarded),
+        (item(r#","fee":19.99"#), Expect::Forwarded),
+        (
+            item(r#","fee":0.005"#),
+            Expect::Rejected(400, &["body:/fee multipleOf"]),
+        ),
+        // uniqueItems compares numbers by value and objects regardless of
+        // key order
+        (item(r#","pairs":[1,"1",[1],{"a":1}]"#), Expect::Forwarded),
+        (
+            item(r#","pairs":[1,1.0]"#),
+            Expect::Rejected(400, &["body:/pairs uniqueItems"]),
+        ),
+        (
+            item(r#","pairs":[{"a":1,"b":2},{"b":2,"a":1}]"#),
+            Expect::Rejected(400, &["body:/pairs uniqueItems"]),
+        ),
+        // -0 is 0, and out-of-range numbers are refused, never saturated
+        (
+            Req::post("/shop/v1/pets").json(r#"{"name":"Rex","weight":-0}"#),
+            Expect::Rejected(400, &["body:/weight exclusiveMinimum"]),
+        ),
+        (
+            Req::post("/shop/v1/pets").json(r#"{"name":"Rex","weight":1e400}"#),
+            Expect::Rejected(400, &["body: json"]),
+        ),
+        // a byte order mark is not JSON (RFC 8259 §8.1)
+        (
+            Req::post(ITEMS).json("\u{feff}{\"sku\":\"AB-123\",\"title\":\"Dune\"}"),
+            Expect::Rejected(400, &["body: json"]),
+        ),
+    ])
+    .await;
+}
