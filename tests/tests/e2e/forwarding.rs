@@ -4,13 +4,16 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use douane_runtime::config::Config;
 use douane_tests::harness::{
     Conn, Expect, Gateway, HOP_BY_HOP, Reply, Req, Setup, UPSTREAM_BODY, Upstream, assert_problem,
     test_timeouts,
 };
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
 #[tokio::test]
@@ -294,4 +297,44 @@ async fn response_body_is_streamed_not_buffered() {
     go.send(()).unwrap();
     conn.read_until(b"second").await;
     task.abort();
+}
+
+#[tokio::test]
+async fn http2_cleartext_is_forwarded_as_http11() {
+    let t = Setup::start().await;
+    let stream = TcpStream::connect(t.gateway.addr()).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let send = |target: &str, body: &'static str| {
+        hyper::Request::post(format!("http://h2.example{target}"))
+            .header("content-type", "application/json")
+            .header("x-kept", "yes")
+            .body(Full::new(Bytes::from_static(body.as_bytes())))
+            .unwrap()
+    };
+    let resp = sender
+        .send_request(send("/shop/v1/pets?limit=1", r#"{"name":"Rex"}"#))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body, UPSTREAM_BODY.as_bytes());
+    let got = &t.upstream.requests()[0];
+    assert_eq!(got.target, "/shop/v1/pets?limit=1");
+    assert_eq!(got.body, r#"{"name":"Rex"}"#.as_bytes());
+    // `:authority` becomes the upstream's Host
+    assert_eq!(got.header("host"), Some("h2.example"));
+    assert_eq!(got.header("x-forwarded-host"), Some("h2.example"));
+    assert_eq!(got.header("x-kept"), Some("yes"));
+    // validated the same way on the same connection
+    let resp = sender
+        .send_request(send("/shop/v1/pets", r#"{"name":""}"#))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    assert_eq!(t.upstream.count(), 1);
 }

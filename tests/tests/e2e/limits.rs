@@ -185,3 +185,26 @@ async fn stalled_request_body_is_408() {
     );
     assert_eq!(t.upstream.count(), 0);
 }
+
+#[tokio::test]
+async fn expect_100_continue() {
+    let t = Setup::start().await;
+    let head = |length: usize| {
+        format!(
+            "POST /shop/v1/pets HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nexpect: 100-continue\r\ncontent-length: {length}\r\n\r\n"
+        )
+    };
+    // Too large: refused at once, so the client never sends the body.
+    let mut conn = Conn::open(t.gateway.addr()).await;
+    conn.write(head(5000).as_bytes()).await;
+    assert_problem(&conn.read_response().await, 413, "expect, too large");
+    // Within limits: the gateway asks for the body, then forwards it.
+    let mut conn = Conn::open(t.gateway.addr()).await;
+    conn.write(head(14).as_bytes()).await;
+    assert_eq!(conn.read_response().await.status, 100);
+    conn.write(br#"{"name":"Rex"}"#).await;
+    assert_eq!(conn.read_response().await.status, 200);
+    let got = t.upstream.requests();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].body, r#"{"name":"Rex"}"#.as_bytes());
+}

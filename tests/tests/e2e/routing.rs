@@ -39,6 +39,16 @@ async fn unknown_paths_are_404() {
         ("/shop/v1/pets/1/photos/rex", "no operation matches path"),
         ("/shop/v1", "no operation matches path"),
         ("/catalog/items/AB-123/extra", "no operation matches path"),
+        // empty segments match no template, trailing slashes are not ignored
+        ("/shop/v1/pets/", "no operation matches path"),
+        ("/shop/v1/pets//photos/a.png", "no operation matches path"),
+        ("/shop/v1/pets/1/photos/.png", "no operation matches path"),
+        ("/shop/v1/pets/1/photos/ab.", "no operation matches path"),
+        ("/catalog//", "no operation matches path"),
+        // literal segments are compared as sent: an encoded unreserved
+        // character is not normalised (RFC 3986 §6.2.2.2 would allow it)
+        ("/shop/v1/p%65ts", "no operation matches path"),
+        ("/SHOP/v1/pets", "no api matches path"),
     ] {
         let resp = t.check(&Req::get(target), Expect::Rejected(404, &[])).await;
         assert_eq!(problem_type(&resp), "not-found", "{target}");
@@ -101,6 +111,8 @@ async fn mixed_segment_splits_name_and_extension() {
             &["path:ext enum"] as &[&str],
         ),
         ("/shop/v1/pets/3/photos/Rex.png", &["path:name pattern"]),
+        // `{name}.{ext}` splits at the first dot: `ab` and `c.png`
+        ("/shop/v1/pets/3/photos/ab.c.png", &["path:ext enum"]),
         (
             "/shop/v1/pets/0/photos/REX.bmp",
             &["path:petId minimum", "path:name pattern", "path:ext enum"],
