@@ -208,3 +208,31 @@ async fn expect_100_continue() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].body, r#"{"name":"Rex"}"#.as_bytes());
 }
+
+#[tokio::test]
+async fn stalled_second_request_head_is_disconnected() {
+    let t = Setup::start_with(
+        Default::default(),
+        Timeouts {
+            request_head_ms: 300,
+            ..test_timeouts()
+        },
+    )
+    .await;
+    let mut conn = Conn::open(t.gateway.addr()).await;
+    conn.write(&Req::get("/shop/v1/pets").to_bytes()).await;
+    assert_eq!(conn.read_response().await.status, 200);
+    // The deadline applies to every head on a keep-alive connection.
+    let started = Instant::now();
+    conn.write(b"GET /shop/v1/pets HTTP/1.1\r\nhost: x\r\n")
+        .await;
+    let rest = conn.read_to_close().await;
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(3), "closed after {waited:?}");
+    let text = String::from_utf8_lossy(&rest);
+    assert!(
+        rest.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "unexpected answer {text:?}"
+    );
+    assert_eq!(t.upstream.count(), 1);
+}
