@@ -989,6 +989,16 @@ impl Lowerer<'_, '_> {
                 ),
             }
         }
+        // In 3.0, `exclusiveMinimum: true` turns `minimum` into an exclusive
+        // bound: one rule, not two.
+        if self.dialect == Dialect::OpenApi30 {
+            if s.exclusive_minimum.is_some() {
+                s.minimum = None;
+            }
+            if s.exclusive_maximum.is_some() {
+                s.maximum = None;
+            }
+        }
         if nullable {
             match &mut s.types {
                 Some(t) if !t.contains(&JsonType::Null) => t.push(JsonType::Null),

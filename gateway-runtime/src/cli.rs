@@ -21,7 +21,8 @@ pub fn main(contract: &'static Contract) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_tracing();
+    // Held until exit: dropping it flushes the log lines still queued.
+    let _log_flush = init_tracing();
     let config = match load_config(contract, config_path.as_deref()) {
         Ok(config) => config,
         Err(error) => {
@@ -110,16 +111,24 @@ async fn run(contract: &'static Contract, config: Config) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn init_tracing() {
+fn init_tracing() -> tracing_appender::non_blocking::WorkerGuard {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Colour codes only help a human at a terminal; in a log file or a
     // container log they are noise and cost bytes on every access line.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    // Request tasks hand their lines to a writer thread instead of taking
+    // the stdout lock and making a write system call each. Not lossy: when
+    // the queue is full, requests wait rather than lose access-log lines.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stdout());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
+        .with_writer(writer)
         .try_init();
+    guard
 }
 
 async fn shutdown_signal() {

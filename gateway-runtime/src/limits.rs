@@ -1,16 +1,50 @@
-//! Size and time limits on request bodies: an oversized body is refused
-//! from its `Content-Length` before a byte of it is read, a chunked one as
-//! soon as it grows past the limit, a slow one when its time is up.
+//! Limits on the request head and body: a head that HTTP itself forbids is
+//! refused before routing; an oversized body is refused from its
+//! `Content-Length` before a byte of it is read, a chunked one as soon as it
+//! grows past the limit, a slow one when its time is up.
 
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::HeaderMap;
-use http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use http::{HeaderMap, Version};
 use http_body_util::BodyExt;
 use hyper::body::{Body, Incoming};
 
 use crate::problem::{Problem, ProblemKind};
+
+/// Refuses heads that HTTP forbids and a proxy must not pass on: an
+/// HTTP/1.1 request without exactly one `Host` (RFC 9112 §3.2: gateway and
+/// upstream could disagree on which host was meant), and transfer codings
+/// other than `chunked`, which the gateway cannot decode to validate.
+pub fn check_request_head(version: Version, headers: &HeaderMap) -> Result<(), Problem> {
+    let hosts = headers.get_all(HOST).iter().count();
+    if hosts > 1 {
+        return Err(Problem::new(
+            ProblemKind::MalformedRequest,
+            "request has several Host headers",
+        ));
+    }
+    if hosts == 0 && version == Version::HTTP_11 {
+        return Err(Problem::new(
+            ProblemKind::MalformedRequest,
+            "request has no Host header",
+        ));
+    }
+    for coding in headers.get_all(TRANSFER_ENCODING) {
+        let only_chunked = coding.to_str().is_ok_and(|c| {
+            c.split(',')
+                .all(|c| c.trim().eq_ignore_ascii_case("chunked"))
+        });
+        if !only_chunked {
+            return Err(Problem::new(
+                ProblemKind::NotImplemented,
+                "transfer codings other than chunked are not supported",
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// What the request head says about its body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

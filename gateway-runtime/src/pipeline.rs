@@ -89,6 +89,8 @@ impl Gateway {
         access: &mut Access,
     ) -> Result<Response<GatewayBody>, Problem> {
         let (mut head, body) = request.into_parts();
+        // head: what HTTP forbids (no or several Host, unknown codings) stops here
+        limits::check_request_head(head.version, &head.headers)?;
         // route: only configured APIs, then only their declared operations, go further
         let (mount, below) = self.routes.api(head.uri.path())?;
         access.api = Some(mount.api.name);

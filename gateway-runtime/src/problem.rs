@@ -13,7 +13,7 @@ use http::{HeaderValue, Response, StatusCode};
 use serde::Serialize;
 
 use crate::body::GatewayBody;
-use crate::validate::{Location, Violation};
+use crate::validate::{Location, Violation, Violations};
 
 /// Who caused a failure: decides the status class and whether a client may
 /// retry the same request unchanged.
@@ -31,6 +31,11 @@ pub enum Cause {
 /// What went wrong, one variant per problem `type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProblemKind {
+    /// The request head breaks HTTP itself (e.g. no or several `Host`).
+    MalformedRequest,
+    /// The request uses an HTTP feature the gateway does not forward
+    /// (a transfer coding other than `chunked`).
+    NotImplemented,
     /// No API or no operation matches the request path.
     NotFound,
     /// The path exists but does not declare the request method.
@@ -54,6 +59,8 @@ pub enum ProblemKind {
 impl ProblemKind {
     pub fn status(self) -> StatusCode {
         match self {
+            ProblemKind::MalformedRequest => StatusCode::BAD_REQUEST,
+            ProblemKind::NotImplemented => StatusCode::NOT_IMPLEMENTED,
             ProblemKind::NotFound => StatusCode::NOT_FOUND,
             ProblemKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ProblemKind::Validation => StatusCode::BAD_REQUEST,
@@ -69,6 +76,8 @@ impl ProblemKind {
     /// The stable problem `type` URI; clients may switch on it.
     pub fn type_uri(self) -> &'static str {
         match self {
+            ProblemKind::MalformedRequest => "https://douane.dev/problems/malformed-request",
+            ProblemKind::NotImplemented => "https://douane.dev/problems/not-implemented",
             ProblemKind::NotFound => "https://douane.dev/problems/not-found",
             ProblemKind::MethodNotAllowed => "https://douane.dev/problems/method-not-allowed",
             ProblemKind::Validation => "https://douane.dev/problems/validation",
@@ -85,6 +94,8 @@ impl ProblemKind {
 
     pub fn title(self) -> &'static str {
         match self {
+            ProblemKind::MalformedRequest => "malformed request",
+            ProblemKind::NotImplemented => "not implemented",
             ProblemKind::NotFound => "not found",
             ProblemKind::MethodNotAllowed => "method not allowed",
             ProblemKind::Validation => "request does not match the contract",
@@ -113,6 +124,8 @@ impl ProblemKind {
     /// Short rule name for the access log.
     pub fn rule(self) -> &'static str {
         match self {
+            ProblemKind::MalformedRequest => "http",
+            ProblemKind::NotImplemented => "transfer-coding",
             ProblemKind::NotFound => "not-found",
             ProblemKind::MethodNotAllowed => "method-not-allowed",
             ProblemKind::Validation => "validation",
@@ -153,6 +166,7 @@ impl Problem {
     pub fn validation(errors: Vec<Violation>) -> Problem {
         let detail = match errors.len() {
             1 => "1 rule broken",
+            n if n >= Violations::DEFAULT_CAP => "many rules broken (the first ones are listed)",
             _ => "several rules broken",
         };
         Problem {

@@ -70,11 +70,17 @@ impl Mount {
         let item = (api.route)(path, &mut captures)
             .map(|i| &api.path_items[i])
             .ok_or_else(|| Problem::new(ProblemKind::NotFound, "no operation matches path"))?;
-        let declared = Method::from_http(method).and_then(|m| {
+        let find = |m: Method| {
             item.operations
                 .iter()
                 .find(|(declared, _)| *declared == m)
                 .map(|&(_, op)| &api.operations[op])
+        };
+        // HEAD follows GET where the contract does not declare it
+        // (RFC 9110 §9.3.2); the compiler lists it in `allow` then.
+        let declared = Method::from_http(method).and_then(|m| match m {
+            Method::Head => find(Method::Head).or_else(|| find(Method::Get)),
+            m => find(m),
         });
         match declared {
             Some(operation) => Ok((operation, captures)),

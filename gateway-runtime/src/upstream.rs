@@ -132,6 +132,9 @@ pub fn prepare_headers(headers: &mut HeaderMap, version: &mut Version, uri: &Uri
     }
     *version = Version::HTTP_11;
     remove_hop_by_hop(headers);
+    // The gateway has already answered `Expect: 100-continue` by reading
+    // the body; the upstream gets the whole request at once.
+    headers.remove(http::header::EXPECT);
 
     // The address is formatted on the stack: an IPv6 text is at most 45
     // bytes, so this costs no allocation beyond the header value itself.

@@ -164,12 +164,7 @@ impl<'a> Emitter<'a> {
                 let i = usize_lit(*i);
                 quote!((#m, #i))
             });
-            let allow = item
-                .operations
-                .iter()
-                .map(|(m, _)| m.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
+            let allow = allow(item);
             quote! {
                 PathItem { template: #template, operations: &[#(#ops),*], allow: #allow }
             }
@@ -196,7 +191,7 @@ impl<'a> Emitter<'a> {
 
         quote! {
             #[doc = #doc]
-            #[allow(unused_imports, clippy::needless_return, clippy::match_single_binding, clippy::collapsible_if, clippy::collapsible_match)]
+            #[allow(unused_imports, clippy::needless_return, clippy::match_single_binding, clippy::match_like_matches_macro, clippy::single_match, clippy::collapsible_if, clippy::collapsible_match)]
             pub mod #module {
                 use douane_runtime::__private::{LazyLock, Regex};
                 use douane_runtime::contract::{Api, BodyCheck, MediaType, Method, MockResponse, Operation, PathItem, RequestBody};
@@ -343,6 +338,21 @@ impl<'a> Emitter<'a> {
             }
         }
     }
+}
+
+/// The `Allow` header of a path item: its methods, and HEAD wherever GET is
+/// (the runtime answers HEAD with the GET operation then).
+fn allow(item: &PathItem) -> String {
+    let mut methods: Vec<&str> = item.operations.iter().map(|(m, _)| m.as_str()).collect();
+    let has = |m| item.operations.iter().any(|(x, _)| *x == m);
+    if has(Method::Get) && !has(Method::Head) {
+        let after_get = methods
+            .iter()
+            .position(|m| *m == "GET")
+            .map_or(0, |i| i + 1);
+        methods.insert(after_get, "HEAD");
+    }
+    methods.join(", ")
 }
 
 fn method(m: Method) -> TokenStream {

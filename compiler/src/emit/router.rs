@@ -118,6 +118,11 @@ impl TrieNode {
 
     fn emit(&self, depth: usize) -> TokenStream {
         let d = usize_lit(depth);
+        let get = if depth == 0 {
+            quote!(segs.first())
+        } else {
+            quote!(segs.get(#d))
+        };
         let terminal = self.terminal.map(|item| {
             let item = usize_lit(item);
             quote!(if segs.len() == #d { return Some(#item); })
@@ -169,7 +174,7 @@ impl TrieNode {
         });
         quote! {
             #terminal
-            if let Some(&seg) = segs.get(#d) {
+            if let Some(&seg) = #get {
                 #literal_match
                 #(#templates)*
             }

@@ -584,22 +584,30 @@ fn number_checks(s: &Schema) -> Option<TokenStream> {
     match s.format {
         Some(Format::Int32) => {
             let f = fail("format", message("must be a 32-bit integer"));
-            checks.push(
-                quote!(if !(n.is_integer() && (-2147483648.0..=2147483647.0).contains(&x)) { #f }),
-            );
+            checks.push(quote!(if !formats::is_int32(*n) { #f }));
         }
         Some(Format::Int64) => {
             let f = fail("format", message("must be a 64-bit integer"));
-            checks.push(quote!(if !(n.is_integer() && (-9223372036854775808.0..9223372036854775808.0).contains(&x)) { #f }));
+            checks.push(quote!(if !formats::is_int64(*n) { #f }));
         }
         _ => {}
     }
     if checks.is_empty() {
         return None;
     }
+    // Bounds compare as f64; the other checks read the number itself.
+    let bounded = [
+        &s.minimum,
+        &s.exclusive_minimum,
+        &s.maximum,
+        &s.exclusive_maximum,
+    ]
+    .iter()
+    .any(|b| b.is_some());
+    let x = bounded.then(|| quote!(let x = n.as_f64();));
     Some(quote! {
         if let Value::Number(n) = v {
-            let x = n.as_f64();
+            #x
             #(#checks)*
         }
     })

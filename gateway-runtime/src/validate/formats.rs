@@ -4,6 +4,30 @@
 //! RFC 4122) and pulling a date-time crate in for a syntax check would cost
 //! more than it saves.
 
+use crate::json::Number;
+
+/// `int32`: an integer in `[-2^31, 2^31)`, compared exactly.
+pub fn is_int32(n: Number) -> bool {
+    match n {
+        Number::PosInt(u) => u <= i32::MAX as u64,
+        Number::NegInt(i) => i >= i64::from(i32::MIN),
+        Number::Float(f) => f.fract() == 0.0 && (-2_147_483_648.0..2_147_483_648.0).contains(&f),
+    }
+}
+
+/// `int64`: an integer in `[-2^63, 2^63)`, compared exactly (`i64::MAX`
+/// rounds up to 2^63 as an f64, so the integer itself is compared).
+pub fn is_int64(n: Number) -> bool {
+    match n {
+        Number::PosInt(u) => u <= i64::MAX as u64,
+        Number::NegInt(_) => true,
+        Number::Float(f) => {
+            f.fract() == 0.0
+                && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f)
+        }
+    }
+}
+
 /// `8-4-4-4-12` hexadecimal digits (RFC 4122), any case.
 pub fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
@@ -87,6 +111,20 @@ pub fn is_date_time(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_formats_are_exact() {
+        assert!(is_int64(Number::PosInt(i64::MAX as u64)));
+        assert!(!is_int64(Number::PosInt(i64::MAX as u64 + 1)));
+        assert!(is_int64(Number::NegInt(i64::MIN)));
+        assert!(is_int64(Number::Float(1.0)));
+        assert!(!is_int64(Number::Float(9_223_372_036_854_775_808.0)));
+        assert!(is_int32(Number::PosInt(2_147_483_647)));
+        assert!(!is_int32(Number::PosInt(2_147_483_648)));
+        assert!(is_int32(Number::NegInt(-2_147_483_648)));
+        assert!(!is_int32(Number::NegInt(-2_147_483_649)));
+        assert!(!is_int32(Number::Float(0.5)));
+    }
 
     #[test]
     fn formats() {

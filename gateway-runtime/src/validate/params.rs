@@ -75,8 +75,9 @@ pub enum Piece {
 }
 
 /// Matches one path segment against a template segment mixing literals and
-/// parameters. Parameters are non-empty and match lazily: `{name}.{ext}`
-/// reads `a.tar.gz` as `a` and `tar.gz`. Backtracks over literal positions.
+/// parameters. Parameters are non-empty and match greedily, backtracking
+/// over the positions of the literal that follows: `{name}.{ext}` reads
+/// `a.tar.gz` as `a.tar` and `gz`.
 pub fn match_segment<'p>(seg: &'p str, pieces: &[Piece], caps: &mut Captures<'p>) -> bool {
     match pieces.split_first() {
         None => seg.is_empty(),
@@ -91,19 +92,19 @@ pub fn match_segment<'p>(seg: &'p str, pieces: &[Piece], caps: &mut Captures<'p>
                 !seg.is_empty()
             }
             Some(Piece::Literal(lit)) => {
-                let mut from = 1;
-                while from <= seg.len() {
-                    let Some(pos) = seg.get(from..).and_then(|s| s.find(lit)) else {
+                // Candidate ends of the parameter, rightmost first.
+                let mut end = seg.len();
+                while let Some(cut) = seg[..end].rfind(lit) {
+                    if cut == 0 {
                         return false;
-                    };
-                    let cut = from + pos;
+                    }
                     caps.set(*i, &seg[..cut]);
                     if match_segment(&seg[cut..], rest, caps) {
                         return true;
                     }
-                    from = cut + 1;
-                    while !seg.is_char_boundary(from) && from < seg.len() {
-                        from += 1;
+                    end = cut + lit.len() - 1;
+                    while !seg.is_char_boundary(end) {
+                        end -= 1;
                     }
                 }
                 false
@@ -530,11 +531,15 @@ mod tests {
         let pieces = [Piece::Param(0), Piece::Literal("."), Piece::Param(1)];
         let mut caps = Captures::default();
         assert!(match_segment("a.tar.gz", &pieces, &mut caps));
-        assert_eq!((caps.get(0), caps.get(1)), ("a", "tar.gz"));
+        assert_eq!((caps.get(0), caps.get(1)), ("a.tar", "gz"));
+        // The rightmost cut leaves nothing for `ext`: backtrack to the next.
+        assert!(match_segment("a.b.", &pieces, &mut caps));
+        assert_eq!((caps.get(0), caps.get(1)), ("a", "b."));
         assert!(!match_segment(".gz", &pieces, &mut caps));
         assert!(!match_segment("abc", &pieces, &mut caps));
         let verb = [Piece::Param(0), Piece::Literal(":publish")];
         assert!(match_segment("x:y:publish", &verb, &mut caps));
         assert_eq!(caps.get(0), "x:y");
+        assert!(!match_segment(":publish", &verb, &mut caps));
     }
 }

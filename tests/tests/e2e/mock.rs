@@ -76,12 +76,9 @@ async fn head_on_a_get_operation() {
     conn.write(&Req::new("HEAD", "/shop/v1/pets/7").to_bytes())
         .await;
     let resp = conn.read_head_response().await;
-    // FIXME: HEAD is refused where GET is declared. RFC 9110 §9.1 wants
-    // HEAD wherever GET is supported, and `mock::respond` already has a
-    // head-only mode that nothing reaches; expected: 200, the GET example's
-    // headers, no body. Today: 405.
-    assert_eq!(resp.status, 405, "{resp:?}");
-    assert_eq!(resp.header("allow"), Some("GET, DELETE"));
+    // HEAD follows GET (RFC 9110 §9.3.2): the GET example's head, no body.
+    assert_eq!(resp.status, 200, "{resp:?}");
+    assert_eq!(resp.header("content-type"), Some("application/json"));
     // The connection is still in sync: no body bytes followed the head.
     conn.write(&Req::get("/shop/v1/ping").to_bytes()).await;
     let next = conn.read_response().await;

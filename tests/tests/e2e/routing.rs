@@ -60,11 +60,12 @@ async fn unknown_paths_are_404() {
 async fn undeclared_method_is_405_with_exact_allow() {
     let t = Setup::start().await;
     for (method, target, allow) in [
-        ("POST", "/shop/v1/pets/1", "GET, DELETE"),
-        ("PUT", "/shop/v1/pets", "GET, POST"),
-        ("DELETE", "/shop/v1/pets/mine", "GET"),
-        ("PATCH", "/catalog/items/AB-123", "GET, PUT"),
-        ("POST", "/catalog", "GET"),
+        // HEAD is allowed wherever GET is (RFC 9110 §9.3.2).
+        ("POST", "/shop/v1/pets/1", "GET, HEAD, DELETE"),
+        ("PUT", "/shop/v1/pets", "GET, HEAD, POST"),
+        ("DELETE", "/shop/v1/pets/mine", "GET, HEAD"),
+        ("PATCH", "/catalog/items/AB-123", "GET, HEAD, PUT"),
+        ("POST", "/catalog", "GET, HEAD"),
     ] {
         let resp = t
             .check(&Req::new(method, target), Expect::Rejected(405, &[]))
@@ -88,7 +89,7 @@ async fn literal_segment_wins_over_template() {
             Expect::Rejected(405, &[]),
         )
         .await;
-    assert_eq!(resp.header("allow"), Some("GET"));
+    assert_eq!(resp.header("allow"), Some("GET, HEAD"));
     // A near miss goes to the template and is validated there.
     t.check(
         &Req::get("/shop/v1/pets/mines"),
@@ -111,8 +112,9 @@ async fn mixed_segment_splits_name_and_extension() {
             &["path:ext enum"] as &[&str],
         ),
         ("/shop/v1/pets/3/photos/Rex.png", &["path:name pattern"]),
-        // `{name}.{ext}` splits at the first dot: `ab` and `c.png`
-        ("/shop/v1/pets/3/photos/ab.c.png", &["path:ext enum"]),
+        // `{name}.{ext}` splits at the last dot that lets the rest match:
+        // `ab.c` and `png`, so the name's pattern (no dot) refuses it.
+        ("/shop/v1/pets/3/photos/ab.c.png", &["path:name pattern"]),
         (
             "/shop/v1/pets/0/photos/REX.bmp",
             &["path:petId minimum", "path:name pattern", "path:ext enum"],
