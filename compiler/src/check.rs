@@ -17,11 +17,11 @@ pub fn check(apis: &[Api]) -> Vec<Diagnostic> {
     diags
 }
 
-fn error(file: &str, pointer: &str, message: String) -> Diagnostic {
+fn error(file: &str, line: Option<u32>, pointer: &str, message: String) -> Diagnostic {
     Diagnostic {
         severity: Severity::Error,
         file: file.to_owned(),
-        line: None,
+        line,
         pointer: pointer.to_owned(),
         message,
     }
@@ -39,6 +39,7 @@ fn routes(api: &Api, diags: &mut Vec<Diagnostic>) {
         if let Some(first) = seen.insert(key, &op.template) {
             diags.push(error(
                 &op.origin.file,
+                op.origin.line,
                 &op.origin.pointer,
                 format!(
                     "{} {} and {} {} match the same requests",
@@ -60,6 +61,7 @@ fn base_paths(apis: &[Api], diags: &mut Vec<Diagnostic>) {
             if overlaps(&a.base_path, &b.base_path) {
                 diags.push(error(
                     &b.source,
+                    b.base_path_line,
                     "/servers/0/url",
                     format!(
                         "base path \"{}\" of API {} overlaps base path \"{}\" of API {}",

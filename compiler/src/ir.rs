@@ -16,6 +16,8 @@ pub struct Origin {
     pub file: String,
     /// JSON pointer inside `file`, without `#`.
     pub pointer: String,
+    /// 1-based line in `file`, when known.
+    pub line: Option<u32>,
 }
 
 /// One API: one root OpenAPI document.
@@ -32,6 +34,8 @@ pub struct Api {
     pub version: String,
     /// Path of the first `servers` URL, without trailing `/`; `""` for root.
     pub base_path: String,
+    /// Line of `servers` in the root file, for diagnostics.
+    pub base_path_line: Option<u32>,
     pub security_schemes: Vec<SecurityScheme>,
     pub path_items: Vec<PathItem>,
     pub operations: Vec<Operation>,

@@ -95,6 +95,35 @@ pub fn lower(files: &[String], reader: &Reader<'_>) -> Result<Vec<ir::Api>, Diag
     Ok(apis)
 }
 
+/// Compiles a standalone JSON Schema into a module named `module` exposing
+/// `pub fn validate(v: &douane_runtime::json::Value, out: &mut Violations) -> bool`.
+/// `root` names the schema: a file read through `reader` (`tree.json`), or
+/// a node inside one (`petstore.yaml#/components/schemas/Pet`).
+pub fn compile_schema(
+    module: &str,
+    root: &str,
+    options: &lower::SchemaOptions,
+    reader: &Reader<'_>,
+) -> Result<String, Diagnostics> {
+    let mut ws = Workspace::new(reader);
+    let (file, pointer) = root.split_once('#').unwrap_or((root, ""));
+    let loc = resolve::Loc {
+        file: std::rc::Rc::from(file),
+        pointer: pointer.to_owned(),
+    };
+    let (lowered, mut diags) = lower::lower_schema(&mut ws, &loc, options);
+    match lowered {
+        Some((schemas, id)) if !diags.iter().any(|d| d.severity == Severity::Error) => {
+            Ok(emit::schema_module(module, root, &schemas, id))
+        }
+        _ => {
+            diags.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.cmp(b)));
+            diags.dedup();
+            Err(Diagnostics(diags))
+        }
+    }
+}
+
 /// Compiles the root documents `files` into Rust code.
 pub fn compile(files: &[String], reader: &Reader<'_>) -> Result<Output, Diagnostics> {
     let apis = lower(files, reader)?;

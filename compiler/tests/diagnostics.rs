@@ -138,7 +138,7 @@ fn routes_that_match_the_same_requests_conflict() {
     );
     check(
         &spec,
-        "api.yaml: error: GET /a/{x} and GET /a/{y} match the same requests (at #/paths/~1a~1{y}/get)",
+        "api.yaml:7: error: GET /a/{x} and GET /a/{y} match the same requests (at #/paths/~1a~1{y}/get)",
     );
 }
 
@@ -148,7 +148,7 @@ fn overlapping_base_paths_conflict() {
     let b = format!("{HEAD31}servers: [{{url: '/v1/admin'}}]\npaths: {{}}\n");
     assert_eq!(
         diagnostics(&[("a.yaml", &a), ("b.yaml", &b)]),
-        "b.yaml: error: base path \"/v1/admin\" of API b overlaps base path \"/v1\" of API a (at #/servers/0/url)"
+        "b.yaml:3: error: base path \"/v1/admin\" of API b overlaps base path \"/v1\" of API a (at #/servers/0/url)"
     );
 }
 

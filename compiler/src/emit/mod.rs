@@ -29,6 +29,39 @@ pub fn api_module(api: &Api) -> String {
     )
 }
 
+/// Formatted Rust for a standalone schema: `pub mod <module>` with
+/// `pub fn validate(v: &Value, out: &mut Violations) -> bool` and the
+/// validators it calls.
+pub fn schema_module(module: &str, source: &str, schemas: &[Schema], root: SchemaId) -> String {
+    let emitter = SchemaEmitter::new(schemas);
+    let root_fn = emitter.schema_fn(root).clone();
+    let (fns, statics) = emitter.emit(&[root]);
+    let module = module_ident(module);
+    let doc = format!(" Validator compiled from `{source}`.");
+    let tokens = quote! {
+        #[doc = #doc]
+        #[allow(unused_imports, clippy::needless_return, clippy::match_single_binding, clippy::match_like_matches_macro, clippy::single_match, clippy::collapsible_if, clippy::collapsible_match)]
+        pub mod #module {
+            use douane_runtime::__private::{LazyLock, Regex};
+            use douane_runtime::json::{self, Value};
+            use douane_runtime::validate::{formats, Violations};
+
+            /// Validates `v`; violations go to `out`.
+            pub fn validate(v: &Value<'_>, out: &mut Violations) -> bool {
+                #root_fn(v, out)
+            }
+
+            #(#fns)*
+
+            #(#statics)*
+        }
+    };
+    format!(
+        "// @generated from {source} by douane-compiler, do not edit.\n{}",
+        format(tokens)
+    )
+}
+
 /// The whole generated file: every API module and the `CONTRACT` table.
 pub fn contract_file(apis: &[Api]) -> String {
     let mut out =
