@@ -19,7 +19,16 @@ pub fn root_files(dir: &Path) -> Result<Vec<String>, String> {
     Ok(files)
 }
 
-/// A reader of files named relative to `base`.
+/// A reader of files named relative to `base`. Remote references are not
+/// fetched: a build must not depend on the network, nor let a server
+/// change the contract.
 pub fn reader(base: &Path) -> impl Fn(&str) -> Result<String, String> + '_ {
-    move |name: &str| std::fs::read_to_string(base.join(name)).map_err(|e| e.to_string())
+    move |name: &str| {
+        if name.contains("://") || name.starts_with("urn:") {
+            return Err(format!(
+                "remote reference to {name} is not fetched; keep a copy beside the contract and refer to it by relative path"
+            ));
+        }
+        std::fs::read_to_string(base.join(name)).map_err(|e| e.to_string())
+    }
 }

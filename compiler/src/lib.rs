@@ -17,6 +17,7 @@ mod mock;
 mod pattern;
 pub mod resolve;
 pub mod surface;
+mod uri;
 
 use diag::{Diagnostic, Diagnostics, Severity};
 use resolve::{Reader, Workspace};

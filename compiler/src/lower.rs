@@ -1053,6 +1053,44 @@ impl Lowerer<'_, '_> {
         s
     }
 
+    /// `$dynamicRef`, compiled when it resolves statically: its initial
+    /// target is not a `$dynamicAnchor`, or that anchor name is declared
+    /// only once in everything loaded, so no dynamic scope can pick another
+    /// schema. Otherwise refused: resolving it would need the dynamic scope
+    /// at run time.
+    fn dynamic_reference(&mut self, node: &Node, value: &Value) -> Option<SchemaId> {
+        let at = node.loc.child("$dynamicRef");
+        let Some(target) = value.as_str() else {
+            self.error(&at, "$dynamicRef must be a string");
+            return None;
+        };
+        let loc = match self.ws.target(&node.loc, target) {
+            Ok(loc) => loc,
+            Err(e) => {
+                self.error(&at, e);
+                return None;
+            }
+        };
+        let fragment = target.split_once('#').map_or("", |(_, f)| f);
+        let anchor_here = self.ws.node(&loc).ok().and_then(|n| {
+            n.value()
+                .get("$dynamicAnchor")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        });
+        if anchor_here.as_deref() == Some(fragment) && self.ws.dynamic_anchors(fragment).len() > 1 {
+            self.error(&at, format!("$dynamicRef \"{target}\" depends on the dynamic scope ($dynamicAnchor \"{fragment}\" is declared more than once), which cannot be compiled statically"));
+            return None;
+        }
+        match self.ws.node(&loc) {
+            Ok(target) => Some(self.schema(&target)),
+            Err(e) => {
+                self.error(&at, e);
+                None
+            }
+        }
+    }
+
     /// `additionalProperties` may be a boolean in both dialects.
     fn schema_or_bool(&mut self, node: &Node) -> SchemaId {
         match node.value() {
