@@ -331,24 +331,54 @@ pub struct Schema {
     pub max_length: Option<u64>,
     pub pattern: Option<Pattern>,
     pub format: Option<Format>,
+    /// Schemas for the first items, in order (`prefixItems`).
+    pub prefix_items: Vec<SchemaId>,
+    /// Schema for the items after `prefix_items` (`items`).
     pub items: Option<SchemaId>,
+    pub contains: Option<SchemaId>,
+    pub min_contains: Option<u64>,
+    pub max_contains: Option<u64>,
     pub min_items: Option<u64>,
     pub max_items: Option<u64>,
     pub unique_items: bool,
     pub properties: Vec<(String, SchemaId)>,
     pub required: Vec<String>,
+    /// `patternProperties`: members whose key matches a pattern.
+    pub pattern_properties: Vec<(Pattern, SchemaId)>,
+    /// Applies to members matched neither by `properties` nor by
+    /// `pattern_properties`.
     pub additional_properties: Option<SchemaId>,
+    /// Every key, as a string instance (`propertyNames`).
+    pub property_names: Option<SchemaId>,
+    /// When the key is present, these must be too (`dependentRequired`).
+    pub dependent_required: Vec<(String, Vec<String>)>,
+    /// When the key is present, the object must match (`dependentSchemas`).
+    pub dependent_schemas: Vec<(String, SchemaId)>,
     pub min_properties: Option<u64>,
     pub max_properties: Option<u64>,
     pub all_of: Vec<SchemaId>,
     pub any_of: Vec<SchemaId>,
     pub one_of: Vec<SchemaId>,
     pub not: Option<SchemaId>,
+    pub conditional: Option<Conditional>,
+    /// Members not evaluated by any other keyword of this schema or of the
+    /// schemas it applies in place (`allOf`, `$ref`, valid `anyOf` branches...).
+    pub unevaluated_properties: Option<SchemaId>,
+    /// Items not evaluated (`prefixItems`, `items`, `contains`), likewise.
+    pub unevaluated_items: Option<SchemaId>,
     /// `$ref` applied alongside the other keywords (3.1); in 3.0 a `$ref`
     /// replaces its siblings and the schema is the target itself.
     pub reference: Option<SchemaId>,
     /// Present in a request is an error; `required` does not apply to it.
     pub read_only: bool,
+}
+
+/// `if`/`then`/`else`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conditional {
+    pub condition: SchemaId,
+    pub then: Option<SchemaId>,
+    pub otherwise: Option<SchemaId>,
 }
 
 /// A `pattern`, as written (ECMA-262) and as translated for `regex`.

@@ -109,7 +109,6 @@ const ANNOTATIONS: &[&str] = &[
     "example",
     "examples",
     "deprecated",
-    "writeOnly",
     "xml",
     "externalDocs",
     "discriminator",
@@ -1022,12 +1021,95 @@ impl Lowerer<'_, '_> {
                     }
                 }
                 "not" => s.not = Some(self.schema(&child())),
+                "prefixItems" => {
+                    let list = child();
+                    let n = value.as_array().map_or(0, Vec::len);
+                    if !value.is_array() || n == 0 {
+                        self.error(&at, "prefixItems must be a non-empty array of schemas");
+                    }
+                    s.prefix_items = (0..n)
+                        .map(|i| self.schema(&list.item(i).expect("index")))
+                        .collect();
+                }
+                "contains" => s.contains = Some(self.schema(&child())),
+                "minContains" => s.min_contains = self.count(value, &at),
+                "maxContains" => s.max_contains = self.count(value, &at),
+                "patternProperties" => {
+                    let props = child();
+                    let names: Vec<String> = value
+                        .as_object()
+                        .map(|m| m.keys().cloned().collect())
+                        .unwrap_or_default();
+                    for source in names {
+                        let id = self.schema(&props.child(&source).expect("listed key"));
+                        match pattern::translate(&source) {
+                            Ok(regex) => s.pattern_properties.push((Pattern { source, regex }, id)),
+                            Err(e) => self.error(&props.loc.child(&source), e),
+                        }
+                    }
+                }
+                "propertyNames" => s.property_names = Some(self.schema(&child())),
+                "dependentRequired" => {
+                    for (key, names) in value.as_object().into_iter().flatten() {
+                        match names.as_array().map(|a| {
+                            a.iter()
+                                .map(|v| v.as_str().map(str::to_owned))
+                                .collect::<Option<Vec<_>>>()
+                        }) {
+                            Some(Some(names)) => s.dependent_required.push((key.clone(), names)),
+                            _ => self.error(
+                                &at.child(key),
+                                "dependentRequired values must be arrays of strings",
+                            ),
+                        }
+                    }
+                }
+                "dependentSchemas" => {
+                    let deps = child();
+                    let keys: Vec<String> = value
+                        .as_object()
+                        .map(|m| m.keys().cloned().collect())
+                        .unwrap_or_default();
+                    for key in keys {
+                        let id = self.schema(&deps.child(&key).expect("listed key"));
+                        s.dependent_schemas.push((key, id));
+                    }
+                }
+                "if" => {
+                    let condition = self.schema(&child());
+                    let then = node.child("then").map(|n| self.schema(&n));
+                    let otherwise = node.child("else").map(|n| self.schema(&n));
+                    s.conditional = Some(Conditional {
+                        condition,
+                        then,
+                        otherwise,
+                    });
+                }
+                // Without `if`, `then` and `else` do nothing (JSON Schema
+                // §10.2.2); with it they were read above.
+                "then" | "else" => {}
+                "unevaluatedProperties" => {
+                    s.unevaluated_properties = Some(self.schema_or_bool(&child()))
+                }
+                "unevaluatedItems" => s.unevaluated_items = Some(self.schema_or_bool(&child())),
+                "writeOnly" => {}
                 "readOnly" => s.read_only = value == &Value::Bool(true),
                 k if ANNOTATIONS.contains(&k) || k.starts_with("x-") => {}
-                "$id" | "$anchor" | "$dynamicRef" | "$dynamicAnchor" | "$vocabulary" => self.error(
+                // Identifiers were indexed when the document was loaded;
+                // references resolve against them.
+                "$id" | "$anchor" | "$dynamicAnchor" if self.dialect == Dialect::OpenApi31 => {}
+                "$dynamicRef" if self.dialect == Dialect::OpenApi31 => {
+                    if let Some(id) = self.dynamic_reference(node, value) {
+                        s.all_of.push(id);
+                    }
+                }
+                "$vocabulary" => self.error(
                     &at,
-                    format!("{key} is not supported: use plain JSON pointer references"),
+                    "$vocabulary is not supported: only the OpenAPI 3.1 dialect is",
                 ),
+                "$id" | "$anchor" | "$dynamicRef" | "$dynamicAnchor" => {
+                    self.error(&at, format!("{key} needs OpenAPI 3.1"))
+                }
                 other => self.error(
                     &at,
                     format!("schema keyword \"{other}\" cannot be enforced yet"),
@@ -1217,19 +1299,30 @@ pub fn is_pure_reference(s: &Schema) -> bool {
         max_length,
         pattern,
         format,
+        prefix_items,
         items,
+        contains,
+        min_contains,
+        max_contains,
         min_items,
         max_items,
         unique_items,
         properties,
         required,
+        pattern_properties,
         additional_properties,
+        property_names,
+        dependent_required,
+        dependent_schemas,
         min_properties,
         max_properties,
         all_of,
         any_of,
         one_of,
         not,
+        conditional,
+        unevaluated_properties,
+        unevaluated_items,
         reference,
         read_only,
     } = s;
@@ -1247,19 +1340,30 @@ pub fn is_pure_reference(s: &Schema) -> bool {
         && max_length.is_none()
         && pattern.is_none()
         && format.is_none()
+        && prefix_items.is_empty()
         && items.is_none()
+        && contains.is_none()
+        && min_contains.is_none()
+        && max_contains.is_none()
         && min_items.is_none()
         && max_items.is_none()
         && !unique_items
         && properties.is_empty()
         && required.is_empty()
+        && pattern_properties.is_empty()
         && additional_properties.is_none()
+        && property_names.is_none()
+        && dependent_required.is_empty()
+        && dependent_schemas.is_empty()
         && min_properties.is_none()
         && max_properties.is_none()
         && all_of.is_empty()
         && any_of.is_empty()
         && one_of.is_empty()
         && not.is_none()
+        && conditional.is_none()
+        && unevaluated_properties.is_none()
+        && unevaluated_items.is_none()
         && !read_only
 }
 

@@ -70,7 +70,7 @@ fn unenforceable_schema_keywords_fail_the_build() {
             HEAD31,
             "{type: object, patternProperties: {'^x': {type: string}}}",
         ),
-        "api.yaml:9: error: schema keyword \"patternProperties\" cannot be enforced yet (at #/paths/~1x/post/requestBody/content/application~1json/schema/patternProperties)",
+        "api.yaml:9: error: schema keyword \"additionalItems\" cannot be enforced yet (at #/paths/~1x/post/requestBody/content/application~1json/schema/additionalItems)",
     );
     check(
         &with_body(HEAD30, "{type: string, pattern: 'a(?=b)'}"),

@@ -11,10 +11,18 @@ use crate::ir::*;
 use crate::lower::{is_pure_reference, resolve_alias};
 
 /// Emits the validators of one schema arena.
+///
+/// Each schema gets a plain validator `schema_x(v, out) -> bool`. Schemas
+/// that take part in `unevaluatedProperties`/`unevaluatedItems` (those that
+/// use the keywords, and what they apply in place) also get a tracking
+/// variant `schema_x_ev(v, out, ev)` that records which members and items it
+/// evaluated; only those paths pay for the bookkeeping.
 pub(super) struct SchemaEmitter<'a> {
     schemas: &'a [Schema],
     /// Function name of each schema (pure references share their target's).
     fns: Vec<Ident>,
+    /// Which schemas are called through their tracking variant.
+    tracked: Vec<bool>,
     /// Module-level statics (compiled patterns, enum and const literals).
     statics: Vec<TokenStream>,
 }
@@ -71,6 +79,7 @@ impl<'a> SchemaEmitter<'a> {
         SchemaEmitter {
             schemas,
             fns,
+            tracked: vec![false; schemas.len()],
             statics: Vec::new(),
         }
     }
@@ -79,62 +88,147 @@ impl<'a> SchemaEmitter<'a> {
         &self.fns[id.0]
     }
 
-    /// The validator functions reachable from `roots`, then the statics
-    /// they use.
+    fn target(&self, id: SchemaId) -> SchemaId {
+        resolve_alias(self.schemas, id)
+    }
+
+    fn schema_of(&self, id: SchemaId) -> &'a Schema {
+        &self.schemas[resolve_alias(self.schemas, id).0]
+    }
+
+    /// The validator functions used from `roots`, then the statics they use.
     pub(super) fn emit(mut self, roots: &[SchemaId]) -> (Vec<TokenStream>, Vec<TokenStream>) {
-        let reachable = self.reachable(roots);
-        let fns = (0..self.schemas.len())
-            .filter(|i| reachable[*i])
-            .filter_map(|i| self.schema(SchemaId(i)))
-            .collect();
+        let (plain, tracked) = self.usage(roots);
+        self.tracked = tracked.clone();
+        let mut fns = Vec::new();
+        for i in 0..self.schemas.len() {
+            let id = SchemaId(i);
+            if is_pure_reference(&self.schemas[i]) {
+                continue;
+            }
+            if plain[i] || tracked[i] {
+                self.statics_for(id);
+            }
+            if plain[i] {
+                fns.push(self.function(id, false));
+            }
+            if tracked[i] {
+                fns.push(self.function(id, true));
+            }
+        }
         (fns, self.statics)
     }
 
-    /// Schemas whose validator function is called, from `roots` through the
-    /// calls generated code makes (a boolean `additionalProperties` or a
-    /// read-only property is checked inline, without a call).
-    fn reachable(&self, roots: &[SchemaId]) -> Vec<bool> {
-        let schemas = self.schemas;
-        let target = |id: SchemaId| resolve_alias(schemas, id);
-        let mut seen = vec![false; schemas.len()];
-        let mut stack = roots.to_vec();
-        while let Some(id) = stack.pop() {
-            let id = target(id);
+    /// Which schemas are called plainly and which through their tracking
+    /// variant, from `roots` through the calls generated code makes (a
+    /// boolean subschema or a read-only property is checked inline).
+    fn usage(&self, roots: &[SchemaId]) -> (Vec<bool>, Vec<bool>) {
+        let n = self.schemas.len();
+        let (mut plain, mut tracked) = (vec![false; n], vec![false; n]);
+        let mut stack: Vec<(SchemaId, bool)> = roots.iter().map(|r| (*r, false)).collect();
+        while let Some((id, track)) = stack.pop() {
+            let id = self.target(id);
+            let s = &self.schemas[id.0];
+            if s.always.is_some() && track {
+                // Boolean schemas evaluate nothing: called plainly.
+                stack.push((id, false));
+                continue;
+            }
+            let seen = if track { &mut tracked } else { &mut plain };
             if std::mem::replace(&mut seen[id.0], true) {
                 continue;
             }
-            let s = &schemas[id.0];
-            stack.extend(s.items);
-            stack.extend(
-                s.properties
-                    .iter()
-                    .map(|(_, p)| *p)
-                    .filter(|p| !schemas[target(*p).0].read_only),
-            );
-            stack.extend(
-                s.additional_properties
-                    .filter(|a| schemas[target(*a).0].always.is_none()),
-            );
-            stack.extend(s.all_of.iter().chain(&s.any_of).chain(&s.one_of).copied());
-            stack.extend(s.not);
-            stack.extend(s.reference);
+            let uses_unevaluated =
+                s.unevaluated_properties.is_some() || s.unevaluated_items.is_some();
+            if !track && uses_unevaluated {
+                // The plain validator only wraps the tracking one.
+                stack.push((id, true));
+                continue;
+            }
+            let inline = |c: &SchemaId| self.schema_of(*c).always.is_none();
+            let children = s
+                .items
+                .iter()
+                .chain(&s.prefix_items)
+                .chain(&s.contains)
+                .chain(
+                    s.properties
+                        .iter()
+                        .map(|(_, p)| p)
+                        .filter(|p| !self.schema_of(**p).read_only),
+                )
+                .chain(s.pattern_properties.iter().map(|(_, p)| p))
+                .chain(s.additional_properties.iter().filter(|c| inline(c)))
+                .chain(&s.property_names)
+                .chain(&s.not)
+                .chain(s.unevaluated_properties.iter().filter(|c| inline(c)))
+                .chain(s.unevaluated_items.iter().filter(|c| inline(c)));
+            stack.extend(children.map(|c| (*c, false)));
+            stack.extend(in_place(s).map(|c| (c, track)));
         }
-        seen
+        (plain, tracked)
     }
 
-    /// One validator function per schema; `None` for pure references,
-    /// whose callers call the target directly.
-    fn schema(&mut self, id: SchemaId) -> Option<TokenStream> {
-        let schemas = self.schemas;
-        let s = &schemas[id.0];
-        if is_pure_reference(s) {
-            return None;
+    /// A call of schema `id` on `v`: through its tracking variant (sharing
+    /// `ev`) when the caller tracks, plainly otherwise.
+    fn call(&self, id: SchemaId, track: bool, ev: TokenStream) -> TokenStream {
+        let f = self.schema_fn(id);
+        if track && self.schema_of(id).always.is_none() {
+            let f_ev = format_ident!("{}_ev", f);
+            quote!(#f_ev(v, out, #ev))
+        } else {
+            quote!(#f(v, out))
         }
-        let name = self.schema_fn(id).clone();
+    }
+
+    /// Compiled patterns and literals of a schema, once whatever the variants.
+    fn statics_for(&mut self, id: SchemaId) {
+        let s = &self.schemas[id.0];
+        if let Some(p) = &s.pattern {
+            let re = format_ident!("PATTERN_{}", id.0);
+            let regex = &p.regex;
+            self.statics.push(quote! {
+                static #re: LazyLock<Regex> = LazyLock::new(|| Regex::new(#regex).expect("pattern checked at build time"));
+            });
+        }
+        for (k, (p, _)) in s.pattern_properties.iter().enumerate() {
+            let re = format_ident!("PATTERN_{}_{}", id.0, k);
+            let regex = &p.regex;
+            self.statics.push(quote! {
+                static #re: LazyLock<Regex> = LazyLock::new(|| Regex::new(#regex).expect("pattern checked at build time"));
+            });
+        }
+        if let Some(values) = &s.enumeration {
+            if !values.iter().all(Value::is_string) {
+                let name = format_ident!("ENUM_{}", id.0);
+                let text = Value::Array(values.clone()).to_string();
+                self.statics.push(quote! {
+                    static #name: LazyLock<Value<'static>> = LazyLock::new(|| Value::literal(#text));
+                });
+            }
+        }
+        if let Some(c) = &s.constant {
+            let name = format_ident!("CONST_{}", id.0);
+            let text = c.to_string();
+            self.statics.push(quote! {
+                static #name: LazyLock<Value<'static>> = LazyLock::new(|| Value::literal(#text));
+            });
+        }
+    }
+
+    /// The plain (`track == false`) or tracking validator of schema `id`.
+    fn function(&self, id: SchemaId, track: bool) -> TokenStream {
+        let s = &self.schemas[id.0];
+        let name = if track {
+            format_ident!("{}_ev", self.schema_fn(id))
+        } else {
+            self.schema_fn(id).clone()
+        };
         let doc = match &s.origin {
             Some(o) => format!(" `{}#{}`", o.file, o.pointer),
             None => " Implicit schema.".to_owned(),
         };
+        let ev_param = track.then(|| quote!(, ev: &mut Evaluated));
         if let Some(always) = s.always {
             let body = if always {
                 quote!(true)
@@ -142,27 +236,44 @@ impl<'a> SchemaEmitter<'a> {
                 quote!(out.fail("false", format_args!("no value is allowed here")))
             };
             let out = if always { quote!(_out) } else { quote!(out) };
-            return Some(quote! {
+            return quote! {
                 #[doc = #doc]
                 fn #name(_v: &Value<'_>, #out: &mut Violations) -> bool {
                     #body
                 }
-            });
+            };
+        }
+        let uses_unevaluated = s.unevaluated_properties.is_some() || s.unevaluated_items.is_some();
+        if !track && uses_unevaluated {
+            let f_ev = format_ident!("{}_ev", name);
+            return quote! {
+                #[doc = #doc]
+                fn #name(v: &Value<'_>, out: &mut Violations) -> bool {
+                    #f_ev(v, out, &mut Evaluated::default())
+                }
+            };
         }
         // The type check returns at once; the others record and go on.
         let type_check = s.types.as_ref().map(|t| type_check(t));
         let mut checks = Vec::new();
-        checks.extend(self.string_checks(id, s));
+        checks.extend(string_checks(id, s));
         checks.extend(number_checks(s));
-        checks.extend(self.array_checks(s));
-        checks.extend(self.object_checks(s));
-        checks.extend(self.value_checks(id, s));
-        checks.extend(self.composition_checks(s));
+        checks.extend(self.array_checks(s, track));
+        checks.extend(self.object_checks(id, s, track));
+        checks.extend(value_checks(id, s));
+        checks.extend(self.composition_checks(s, track));
+        // Last: what the keywords above and in-place subschemas left.
+        checks.extend(self.unevaluated_checks(s));
         let uses_out = !checks.is_empty() || type_check.is_some();
         let (v, out) = if uses_out {
             (quote!(v), quote!(out))
         } else {
             (quote!(_v), quote!(_out))
+        };
+        let ev_param = if track && checks.is_empty() {
+            Some(quote!(, _ev: &mut Evaluated))
+        } else {
+            ev_param
         };
         let body = if checks.is_empty() {
             quote! {
@@ -177,67 +288,15 @@ impl<'a> SchemaEmitter<'a> {
                 ok
             }
         };
-        Some(quote! {
+        quote! {
             #[doc = #doc]
-            fn #name(#v: &Value<'_>, #out: &mut Violations) -> bool {
+            fn #name(#v: &Value<'_>, #out: &mut Violations #ev_param) -> bool {
                 #body
             }
-        })
+        }
     }
 
-    fn string_checks(&mut self, id: SchemaId, s: &Schema) -> Option<TokenStream> {
-        let mut checks = Vec::new();
-        if s.min_length.is_some() || s.max_length.is_some() {
-            // JSON Schema counts code points, not bytes.
-            checks.push(quote!(let len = s.chars().count();));
-        }
-        if let Some(n) = s.min_length {
-            let f = fail(
-                "minLength",
-                message(&format!("must be at least {n} character{} long", plural(n))),
-            );
-            let n = u64_lit(n);
-            checks.push(quote!(if (len as u64) < #n { #f }));
-        }
-        if let Some(n) = s.max_length {
-            let f = fail(
-                "maxLength",
-                message(&format!("must be at most {n} character{} long", plural(n))),
-            );
-            let n = u64_lit(n);
-            checks.push(quote!(if (len as u64) > #n { #f }));
-        }
-        if let Some(p) = &s.pattern {
-            let re = format_ident!("PATTERN_{}", id.0);
-            let regex = &p.regex;
-            self.statics.push(quote! {
-                static #re: LazyLock<Regex> = LazyLock::new(|| Regex::new(#regex).expect("pattern checked at build time"));
-            });
-            let f = fail("pattern", message(&format!("must match {}", p.source)));
-            checks.push(quote!(if !#re.is_match(s) { #f }));
-        }
-        match s.format {
-            Some(Format::Uuid) => checks.push(format_check("is_uuid", "must be a uuid")),
-            Some(Format::Date) => {
-                checks.push(format_check("is_date", "must be a date (YYYY-MM-DD)"))
-            }
-            Some(Format::DateTime) => checks.push(format_check(
-                "is_date_time",
-                "must be an RFC 3339 date-time",
-            )),
-            _ => {}
-        }
-        if checks.is_empty() {
-            return None;
-        }
-        Some(quote! {
-            if let Value::String(s) = v {
-                #(#checks)*
-            }
-        })
-    }
-
-    fn array_checks(&self, s: &Schema) -> Option<TokenStream> {
+    fn array_checks(&self, s: &Schema, track: bool) -> Option<TokenStream> {
         let mut checks = Vec::new();
         if let Some(n) = s.min_items {
             let f = fail(
@@ -265,10 +324,33 @@ impl<'a> SchemaEmitter<'a> {
             );
             checks.push(quote!(if let Some((i, j)) = json::first_duplicate(items) { #f }));
         }
+        for (i, id) in s.prefix_items.iter().enumerate() {
+            let f = self.schema_fn(*id);
+            let i = usize_lit(i);
+            let mark = track.then(|| quote!(ev.mark_item(#i);));
+            checks.push(quote! {
+                if let Some(item) = items.get(#i) {
+                    #mark
+                    let mark = out.push_index(#i);
+                    let item_ok = #f(item, out);
+                    out.pop(mark);
+                    if !item_ok {
+                        ok = false;
+                        if out.should_stop() {
+                            return false;
+                        }
+                    }
+                }
+            });
+        }
         if let Some(items) = s.items {
             let f = self.schema_fn(items);
+            let skip = usize_lit(s.prefix_items.len());
+            let skip_call = (!s.prefix_items.is_empty()).then(|| quote!(.skip(#skip)));
+            let mark = track.then(|| quote!(ev.mark_items_from(#skip, items.len());));
             checks.push(quote! {
-                for (i, item) in items.iter().enumerate() {
+                #mark
+                for (i, item) in items.iter().enumerate() #skip_call {
                     let mark = out.push_index(i);
                     let item_ok = #f(item, out);
                     out.pop(mark);
@@ -281,6 +363,51 @@ impl<'a> SchemaEmitter<'a> {
                 }
             });
         }
+        if let Some(c) = s.contains {
+            let f = self.schema_fn(c);
+            let min = s.min_contains.unwrap_or(1);
+            let mark = track.then(|| quote!(ev.mark_item(i);));
+            let too_few = fail(
+                if s.min_contains.is_some() {
+                    "minContains"
+                } else {
+                    "contains"
+                },
+                message(&format!(
+                    "must contain at least {min} matching item{}",
+                    plural(min)
+                )),
+            );
+            let min_lit = usize_lit(min as usize);
+            let mut contains = quote! {
+                out.begin_probe();
+                let mut matched = 0usize;
+                for (i, item) in items.iter().enumerate() {
+                    if #f(item, out) {
+                        matched += 1;
+                        #mark
+                    }
+                }
+                out.end_probe();
+                if matched < #min_lit { #too_few }
+            };
+            if let Some(max) = s.max_contains {
+                let too_many = fail(
+                    "maxContains",
+                    message(&format!(
+                        "must contain at most {max} matching item{}",
+                        plural(max)
+                    )),
+                );
+                let max = usize_lit(max as usize);
+                contains.extend(quote!(if matched > #max { #too_many }));
+            }
+            // `matched` is unused when minContains is 0 and no maximum.
+            if min == 0 && s.max_contains.is_none() && !track {
+                contains = quote!();
+            }
+            checks.push(contains);
+        }
         if checks.is_empty() {
             return None;
         }
@@ -291,8 +418,7 @@ impl<'a> SchemaEmitter<'a> {
         })
     }
 
-    fn object_checks(&self, s: &Schema) -> Option<TokenStream> {
-        let schemas = self.schemas;
+    fn object_checks(&self, id: SchemaId, s: &Schema, track: bool) -> Option<TokenStream> {
         let mut checks = Vec::new();
         if let Some(n) = s.min_properties {
             let f = fail(
@@ -316,69 +442,170 @@ impl<'a> SchemaEmitter<'a> {
             let n = u64_lit(n);
             checks.push(quote!(if (members.len() as u64) > #n { #f }));
         }
-        let read_only = |id: SchemaId| schemas[resolve_alias(schemas, id).0].read_only;
+        let read_only = |id: SchemaId| self.schema_of(id).read_only;
         // Required properties that are declared are tracked while walking
         // the members; others need a search.
-        let tracked: Vec<&str> = s
+        let seen_required: Vec<&str> = s
             .required
             .iter()
             .map(String::as_str)
             .filter(|r| s.properties.iter().any(|(p, id)| p == r && !read_only(*id)))
             .collect();
-        let additional = s
-            .additional_properties
-            .map(|a| (a, &schemas[resolve_alias(schemas, a).0]));
-        let additional_open = match additional {
-            None => true,
-            Some((_, a)) => a.always == Some(true),
-        };
-        if !s.properties.is_empty() || !additional_open {
-            let arms = s.properties.iter().map(|(prop, id)| {
-                if read_only(*id) {
-                    let msg = message(&format!("property \"{prop}\" is read-only"));
-                    return quote!(#prop => out.fail("readOnly", #msg),);
-                }
-                let f = self.schema_fn(*id);
-                match tracked.iter().position(|r| r == prop) {
-                    Some(i) => {
-                        let i = usize_lit(i);
-                        quote!(#prop => { seen[#i] = true; #f(value, out) })
-                    }
-                    None => quote!(#prop => #f(value, out),),
-                }
-            });
-            let fallback = match additional {
-                None => quote!(_ => true,),
-                Some((_, a)) if a.always == Some(true) => quote!(_ => true,),
-                Some((_, a)) if a.always == Some(false) => {
-                    quote!(_ => out.fail("additionalProperties", format_args!("unknown property \"{}\"", key)),)
-                }
-                Some((id, _)) => {
-                    let f = self.schema_fn(id);
-                    quote!(_ => #f(value, out),)
-                }
-            };
-            if !tracked.is_empty() {
-                let n = usize_lit(tracked.len());
+        let additional = s.additional_properties.map(|a| (a, self.schema_of(a)));
+        let additional_open = additional.is_none_or(|(_, a)| a.always == Some(true));
+        // The member loop is needed to check members, or to know which ones
+        // this schema evaluated.
+        let evaluates =
+            !s.properties.is_empty() || !s.pattern_properties.is_empty() || additional.is_some();
+        if !s.properties.is_empty()
+            || !s.pattern_properties.is_empty()
+            || !additional_open
+            || (track && evaluates)
+        {
+            if !seen_required.is_empty() {
+                let n = usize_lit(seen_required.len());
                 checks.push(quote!(let mut seen = [false; #n];));
             }
-            checks.push(quote! {
-                for (key, value) in members {
-                    let mark = out.push_key(key);
-                    let member_ok = match &**key {
-                        #(#arms)*
-                        #fallback
-                    };
-                    out.pop(mark);
-                    if !member_ok {
-                        ok = false;
-                        if out.should_stop() {
-                            return false;
+            let seen = |prop: &str| {
+                seen_required.iter().position(|r| *r == prop).map(|i| {
+                    let i = usize_lit(i);
+                    quote!(seen[#i] = true;)
+                })
+            };
+            let read_only_fail = |prop: &str| {
+                let msg = message(&format!("property \"{prop}\" is read-only"));
+                quote!(out.fail("readOnly", #msg))
+            };
+            let unknown = quote!(out.fail(
+                "additionalProperties",
+                format_args!("unknown property \"{}\"", key)
+            ));
+            let member_loop = if s.pattern_properties.is_empty() && !track {
+                // The common case: one `match` on the key decides everything.
+                let arms = s.properties.iter().map(|(prop, pid)| {
+                    if read_only(*pid) {
+                        let f = read_only_fail(prop);
+                        return quote!(#prop => #f,);
+                    }
+                    let f = self.schema_fn(*pid);
+                    let seen = seen(prop);
+                    quote!(#prop => { #seen #f(value, out) })
+                });
+                let fallback = match additional {
+                    Some((_, a)) if a.always == Some(false) => quote!(_ => #unknown,),
+                    Some((aid, a)) if a.always.is_none() => {
+                        let f = self.schema_fn(aid);
+                        quote!(_ => #f(value, out),)
+                    }
+                    _ => quote!(_ => true,),
+                };
+                quote! {
+                    for (key, value) in members {
+                        let mark = out.push_key(key);
+                        let member_ok = match &**key {
+                            #(#arms)*
+                            #fallback
+                        };
+                        out.pop(mark);
+                        if !member_ok {
+                            ok = false;
+                            if out.should_stop() {
+                                return false;
+                            }
                         }
                     }
                 }
-            });
-            for (i, prop) in tracked.iter().enumerate() {
+            } else {
+                // Patterns or evaluation tracking: a member may be matched by
+                // its name and by patterns; `additionalProperties` takes the
+                // others.
+                let needs_matched =
+                    track || additional.is_some_and(|(_, a)| a.always != Some(true));
+                let matched_flag = needs_matched.then(|| quote!(matched = true;));
+                let arms = s.properties.iter().map(|(prop, pid)| {
+                    if read_only(*pid) {
+                        let f = read_only_fail(prop);
+                        return quote!(#prop => { #matched_flag member_ok = #f; });
+                    }
+                    let f = self.schema_fn(*pid);
+                    let seen = seen(prop);
+                    quote!(#prop => { #matched_flag #seen member_ok &= #f(value, out); })
+                });
+                let name_switch = (!s.properties.is_empty()).then(|| {
+                    quote! {
+                        match &**key {
+                            #(#arms)*
+                            _ => {}
+                        }
+                    }
+                });
+                let patterns = s
+                    .pattern_properties
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (_, pid))| {
+                        let re = format_ident!("PATTERN_{}_{}", id.0, k);
+                        let f = self.schema_fn(*pid);
+                        quote! {
+                            if #re.is_match(key) {
+                                #matched_flag
+                                member_ok &= #f(value, out);
+                            }
+                        }
+                    });
+                let fallback = match additional {
+                    None => None,
+                    Some((_, a)) if a.always == Some(true) => {
+                        track.then(|| quote!(matched = true;))
+                    }
+                    Some((_, a)) if a.always == Some(false) => Some(quote! {
+                        if !matched {
+                            member_ok = #unknown;
+                        }
+                    }),
+                    Some((aid, _)) => {
+                        let f = self.schema_fn(aid);
+                        let flag = track.then(|| quote!(matched = true;));
+                        Some(quote! {
+                            if !matched {
+                                #flag
+                                member_ok &= #f(value, out);
+                            }
+                        })
+                    }
+                };
+                let declare_matched = needs_matched.then(|| quote!(let mut matched = false;));
+                let (head, mark) = if track {
+                    (
+                        quote!((i, (key, value)) in members.iter().enumerate()),
+                        Some(quote!(if matched {
+                            ev.mark_prop(i);
+                        })),
+                    )
+                } else {
+                    (quote!((key, value) in members), None)
+                };
+                quote! {
+                    for #head {
+                        let mark = out.push_key(key);
+                        let mut member_ok = true;
+                        #declare_matched
+                        #name_switch
+                        #(#patterns)*
+                        #fallback
+                        #mark
+                        out.pop(mark);
+                        if !member_ok {
+                            ok = false;
+                            if out.should_stop() {
+                                return false;
+                            }
+                        }
+                    }
+                }
+            };
+            checks.push(member_loop);
+            for (i, prop) in seen_required.iter().enumerate() {
                 let i = usize_lit(i);
                 let f = fail(
                     "required",
@@ -389,7 +616,9 @@ impl<'a> SchemaEmitter<'a> {
         }
         for prop in &s.required {
             let declared = s.properties.iter().find(|(p, _)| p == prop);
-            if tracked.contains(&prop.as_str()) || declared.is_some_and(|(_, id)| read_only(*id)) {
+            if seen_required.contains(&prop.as_str())
+                || declared.is_some_and(|(_, id)| read_only(*id))
+            {
                 continue;
             }
             let f = fail(
@@ -397,6 +626,47 @@ impl<'a> SchemaEmitter<'a> {
                 message(&format!("missing required property \"{prop}\"")),
             );
             checks.push(quote!(if !members.iter().any(|(k, _)| k == #prop) { #f }));
+        }
+        if let Some(pn) = s.property_names {
+            let f = self.schema_fn(pn);
+            checks.push(quote! {
+                for (key, _) in members {
+                    let name = Value::String(::std::borrow::Cow::Borrowed(&**key));
+                    let mark = out.push_key(key);
+                    let name_ok = #f(&name, out);
+                    out.pop(mark);
+                    if !name_ok {
+                        ok = false;
+                        if out.should_stop() {
+                            return false;
+                        }
+                    }
+                }
+            });
+        }
+        for (key, deps) in &s.dependent_required {
+            for dep in deps {
+                let f = fail(
+                    "dependentRequired",
+                    message(&format!(
+                        "property \"{dep}\" is required when \"{key}\" is present"
+                    )),
+                );
+                checks.push(quote! {
+                    if members.iter().any(|(k, _)| k == #key) && !members.iter().any(|(k, _)| k == #dep) { #f }
+                });
+            }
+        }
+        for (key, dep) in &s.dependent_schemas {
+            let call = self.call(*dep, track, quote!(ev));
+            checks.push(quote! {
+                if members.iter().any(|(k, _)| k == #key) && !#call {
+                    ok = false;
+                    if out.should_stop() {
+                        return false;
+                    }
+                }
+            });
         }
         if checks.is_empty() {
             return None;
@@ -408,57 +678,12 @@ impl<'a> SchemaEmitter<'a> {
         })
     }
 
-    fn value_checks(&mut self, id: SchemaId, s: &Schema) -> Vec<TokenStream> {
-        let mut checks = Vec::new();
-        if let Some(values) = &s.enumeration {
-            let shown: Vec<String> = values
-                .iter()
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-                .collect();
-            let f = fail(
-                "enum",
-                message(&format!("must be one of: {}", shown.join(", "))),
-            );
-            if values.iter().all(Value::is_string) {
-                let strings = values.iter().filter_map(Value::as_str);
-                checks.push(quote! {
-                    let in_enum = match v {
-                        Value::String(s) => match &**s {
-                            #(#strings)|* => true,
-                            _ => false,
-                        },
-                        _ => false,
-                    };
-                    if !in_enum { #f }
-                });
-            } else {
-                let name = format_ident!("ENUM_{}", id.0);
-                let text = Value::Array(values.clone()).to_string();
-                self.statics.push(quote! {
-                    static #name: LazyLock<Value<'static>> = LazyLock::new(|| Value::literal(#text));
-                });
-                checks.push(quote!(if !#name.array_contains(v) { #f }));
-            }
-        }
-        if let Some(c) = &s.constant {
-            let shown = c.as_str().map_or_else(|| c.to_string(), str::to_owned);
-            let f = fail("const", message(&format!("must be {shown}")));
-            let name = format_ident!("CONST_{}", id.0);
-            let text = c.to_string();
-            self.statics.push(quote! {
-                static #name: LazyLock<Value<'static>> = LazyLock::new(|| Value::literal(#text));
-            });
-            checks.push(quote!(if *#name != *v { #f }));
-        }
-        checks
-    }
-
-    fn composition_checks(&self, s: &Schema) -> Vec<TokenStream> {
+    fn composition_checks(&self, s: &Schema, track: bool) -> Vec<TokenStream> {
         let mut checks = Vec::new();
         for id in s.reference.iter().chain(&s.all_of) {
-            let f = self.schema_fn(*id);
+            let call = self.call(*id, track, quote!(ev));
             checks.push(quote! {
-                if !#f(v, out) {
+                if !#call {
                     ok = false;
                     if out.should_stop() {
                         return false;
@@ -466,18 +691,36 @@ impl<'a> SchemaEmitter<'a> {
                 }
             });
         }
+        // In a tracking validator every branch runs (its annotations count
+        // when it matches); otherwise the first match settles `anyOf`.
+        let branch = |id: &SchemaId| {
+            let call = self.call(*id, true, quote!(&mut e));
+            quote! {{
+                let mut e = Evaluated::default();
+                let m = #call;
+                if m {
+                    ev.merge(&e);
+                }
+                m
+            }}
+        };
         if !s.any_of.is_empty() {
-            let fs = s.any_of.iter().map(|id| self.schema_fn(*id));
             let f = fail("anyOf", message("must match at least one schema of anyOf"));
+            let matched = if track {
+                let branches = s.any_of.iter().map(branch);
+                quote!([#(#branches),*].contains(&true))
+            } else {
+                let fs = s.any_of.iter().map(|id| self.schema_fn(*id));
+                quote!(#(#fs(v, out))||*)
+            };
             checks.push(quote! {
                 out.begin_probe();
-                let matched = #(#fs(v, out))||*;
+                let matched = #matched;
                 out.end_probe();
                 if !matched { #f }
             });
         }
         if !s.one_of.is_empty() {
-            let fs = s.one_of.iter().map(|id| self.schema_fn(*id));
             let f = fail(
                 "oneOf",
                 quote!(format_args!(
@@ -485,9 +728,20 @@ impl<'a> SchemaEmitter<'a> {
                     matched
                 )),
             );
+            let branches: Vec<TokenStream> = if track {
+                s.one_of.iter().map(branch).collect()
+            } else {
+                s.one_of
+                    .iter()
+                    .map(|id| {
+                        let f = self.schema_fn(*id);
+                        quote!(#f(v, out))
+                    })
+                    .collect()
+            };
             checks.push(quote! {
                 out.begin_probe();
-                let matched = [#(#fs(v, out)),*].iter().filter(|m| **m).count();
+                let matched = [#(#branches),*].iter().filter(|m| **m).count();
                 out.end_probe();
                 if matched != 1 { #f }
             });
@@ -502,8 +756,214 @@ impl<'a> SchemaEmitter<'a> {
                 if matched { #fail }
             });
         }
+        if let Some(c) = &s.conditional {
+            let condition = if track {
+                branch(&c.condition)
+            } else {
+                let f = self.schema_fn(c.condition);
+                quote!(#f(v, out))
+            };
+            let then = c.then.map(|t| {
+                let call = self.call(t, track, quote!(ev));
+                quote! {
+                    if !#call {
+                        ok = false;
+                        if out.should_stop() {
+                            return false;
+                        }
+                    }
+                }
+            });
+            let otherwise = c.otherwise.map(|t| {
+                let call = self.call(t, track, quote!(ev));
+                quote! {
+                    if !#call {
+                        ok = false;
+                        if out.should_stop() {
+                            return false;
+                        }
+                    }
+                }
+            });
+            checks.push(quote! {
+                out.begin_probe();
+                let condition = #condition;
+                out.end_probe();
+                if condition { #then } else { #otherwise }
+            });
+        }
         checks
     }
+
+    /// `unevaluatedProperties`/`unevaluatedItems`: run in the tracking
+    /// variant, after every other keyword has recorded what it evaluated.
+    fn unevaluated_checks(&self, s: &Schema) -> Vec<TokenStream> {
+        let mut checks = Vec::new();
+        let apply = |id: SchemaId, rule: &str, what: &str| {
+            let target = self.schema_of(id);
+            match target.always {
+                Some(true) => quote!(true),
+                Some(false) => {
+                    let msg = format!("unevaluated {what} {{}} is not allowed");
+                    let lit = Literal::string(&msg);
+                    quote!(out.fail(#rule, format_args!(#lit, which)))
+                }
+                None => {
+                    let f = self.schema_fn(id);
+                    quote!(#f(value, out))
+                }
+            }
+        };
+        if let Some(u) = s.unevaluated_properties {
+            let check = apply(u, "unevaluatedProperties", "property");
+            checks.push(quote! {
+                if let Value::Object(members) = v {
+                    for (i, (key, value)) in members.iter().enumerate() {
+                        if ev.prop(i) {
+                            continue;
+                        }
+                        let which = format_args!("\"{}\"", key);
+                        let _ = (&which, value);
+                        let mark = out.push_key(key);
+                        let member_ok = #check;
+                        out.pop(mark);
+                        if !member_ok {
+                            ok = false;
+                            if out.should_stop() {
+                                return false;
+                            }
+                        }
+                        ev.mark_prop(i);
+                    }
+                }
+            });
+        }
+        if let Some(u) = s.unevaluated_items {
+            let check = apply(u, "unevaluatedItems", "item");
+            checks.push(quote! {
+                if let Value::Array(items) = v {
+                    for (i, value) in items.iter().enumerate() {
+                        if ev.item(i) {
+                            continue;
+                        }
+                        let which = i;
+                        let _ = (&which, value);
+                        let mark = out.push_index(i);
+                        let item_ok = #check;
+                        out.pop(mark);
+                        if !item_ok {
+                            ok = false;
+                            if out.should_stop() {
+                                return false;
+                            }
+                        }
+                        ev.mark_item(i);
+                    }
+                }
+            });
+        }
+        checks
+    }
+}
+
+/// The subschemas a schema applies to the same instance location: their
+/// annotations count for `unevaluated*`.
+fn in_place(s: &Schema) -> impl Iterator<Item = SchemaId> + '_ {
+    s.reference
+        .iter()
+        .chain(&s.all_of)
+        .chain(&s.any_of)
+        .chain(&s.one_of)
+        .chain(s.dependent_schemas.iter().map(|(_, d)| d))
+        .chain(s.conditional.iter().flat_map(|c| {
+            std::iter::once(&c.condition)
+                .chain(&c.then)
+                .chain(&c.otherwise)
+        }))
+        .copied()
+}
+
+fn string_checks(id: SchemaId, s: &Schema) -> Option<TokenStream> {
+    let mut checks = Vec::new();
+    if s.min_length.is_some() || s.max_length.is_some() {
+        // JSON Schema counts code points, not bytes.
+        checks.push(quote!(let len = s.chars().count();));
+    }
+    if let Some(n) = s.min_length {
+        let f = fail(
+            "minLength",
+            message(&format!("must be at least {n} character{} long", plural(n))),
+        );
+        let n = u64_lit(n);
+        checks.push(quote!(if (len as u64) < #n { #f }));
+    }
+    if let Some(n) = s.max_length {
+        let f = fail(
+            "maxLength",
+            message(&format!("must be at most {n} character{} long", plural(n))),
+        );
+        let n = u64_lit(n);
+        checks.push(quote!(if (len as u64) > #n { #f }));
+    }
+    if let Some(p) = &s.pattern {
+        let re = format_ident!("PATTERN_{}", id.0);
+        let f = fail("pattern", message(&format!("must match {}", p.source)));
+        checks.push(quote!(if !#re.is_match(s) { #f }));
+    }
+    match s.format {
+        Some(Format::Uuid) => checks.push(format_check("is_uuid", "must be a uuid")),
+        Some(Format::Date) => checks.push(format_check("is_date", "must be a date (YYYY-MM-DD)")),
+        Some(Format::DateTime) => checks.push(format_check(
+            "is_date_time",
+            "must be an RFC 3339 date-time",
+        )),
+        _ => {}
+    }
+    if checks.is_empty() {
+        return None;
+    }
+    Some(quote! {
+        if let Value::String(s) = v {
+            #(#checks)*
+        }
+    })
+}
+
+fn value_checks(id: SchemaId, s: &Schema) -> Vec<TokenStream> {
+    let mut checks = Vec::new();
+    if let Some(values) = &s.enumeration {
+        let shown: Vec<String> = values
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect();
+        let f = fail(
+            "enum",
+            message(&format!("must be one of: {}", shown.join(", "))),
+        );
+        if values.iter().all(Value::is_string) {
+            let strings = values.iter().filter_map(Value::as_str);
+            checks.push(quote! {
+                let in_enum = match v {
+                    Value::String(s) => match &**s {
+                        #(#strings)|* => true,
+                        _ => false,
+                    },
+                    _ => false,
+                };
+                if !in_enum { #f }
+            });
+        } else {
+            let name = format_ident!("ENUM_{}", id.0);
+            checks.push(quote!(if !#name.array_contains(v) { #f }));
+        }
+    }
+    if let Some(c) = &s.constant {
+        let shown = c.as_str().map_or_else(|| c.to_string(), str::to_owned);
+        let f = fail("const", message(&format!("must be {shown}")));
+        let name = format_ident!("CONST_{}", id.0);
+        checks.push(quote!(if *#name != *v { #f }));
+    }
+    checks
 }
 
 fn format_check(func: &str, msg: &str) -> TokenStream {

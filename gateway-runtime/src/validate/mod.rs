@@ -4,9 +4,11 @@
 //!
 //! The generated code calls into this module; it never interprets a schema.
 
+mod evaluated;
 pub mod formats;
 pub mod params;
 mod violations;
 
+pub use evaluated::Evaluated;
 pub use params::{Captures, Kind, QueryPairs, RequestParts, Shape};
 pub use violations::{Location, Violation, Violations};
