@@ -910,14 +910,23 @@ fn string_checks(id: SchemaId, s: &Schema) -> Option<TokenStream> {
         let f = fail("pattern", message(&format!("must match {}", p.source)));
         checks.push(quote!(if !#re.is_match(s) { #f }));
     }
-    match s.format {
-        Some(Format::Uuid) => checks.push(format_check("is_uuid", "must be a uuid")),
-        Some(Format::Date) => checks.push(format_check("is_date", "must be a date (YYYY-MM-DD)")),
-        Some(Format::DateTime) => checks.push(format_check(
-            "is_date_time",
-            "must be an RFC 3339 date-time",
-        )),
-        _ => {}
+    let format = match s.format {
+        Some(Format::Uuid) => Some(("is_uuid", "must be a uuid")),
+        Some(Format::Date) => Some(("is_date", "must be a date (YYYY-MM-DD)")),
+        Some(Format::DateTime) => Some(("is_date_time", "must be an RFC 3339 date-time")),
+        Some(Format::Time) => Some(("is_time", "must be an RFC 3339 time")),
+        Some(Format::Duration) => Some(("is_duration", "must be an ISO 8601 duration")),
+        Some(Format::Email) => Some(("is_email", "must be an email address")),
+        Some(Format::Hostname) => Some(("is_hostname", "must be a host name")),
+        Some(Format::Ipv4) => Some(("is_ipv4", "must be an IPv4 address")),
+        Some(Format::Ipv6) => Some(("is_ipv6", "must be an IPv6 address")),
+        Some(Format::Uri) => Some(("is_uri", "must be an absolute URI")),
+        Some(Format::UriReference) => Some(("is_uri_reference", "must be a URI reference")),
+        Some(Format::Byte) => Some(("is_byte", "must be base64")),
+        Some(Format::Int32 | Format::Int64) | None => None,
+    };
+    if let Some((func, msg)) = format {
+        checks.push(format_check(func, msg));
     }
     if checks.is_empty() {
         return None;
