@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, Severity};
-use crate::ir::Api;
+use crate::ir::{Api, Schema, SchemaId};
 use crate::lower::{parse_template, shape_key};
 
 /// Reports every conflict in `apis`.
@@ -12,6 +12,7 @@ pub fn check(apis: &[Api]) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for api in apis {
         routes(api, &mut diags);
+        diags.extend(schema_loops(&api.schemas));
     }
     base_paths(apis, &mut diags);
     diags
@@ -51,6 +52,73 @@ fn routes(api: &Api, diags: &mut Vec<Diagnostic>) {
             ));
         }
     }
+}
+
+/// A schema that applies itself in place (through `$ref`, `allOf`,
+/// `anyOf`, `oneOf`, `not`, `if`/`then`/`else` or `dependentSchemas`)
+/// without descending into the instance would loop forever at validation
+/// time: refused.
+pub fn schema_loops(schemas: &[Schema]) -> Vec<Diagnostic> {
+    fn in_place(s: &Schema) -> Vec<SchemaId> {
+        let mut next: Vec<SchemaId> = s
+            .reference
+            .iter()
+            .chain(&s.all_of)
+            .chain(&s.any_of)
+            .chain(&s.one_of)
+            .chain(&s.not)
+            .copied()
+            .collect();
+        next.extend(s.dependent_schemas.iter().map(|(_, d)| *d));
+        if let Some(c) = &s.conditional {
+            next.push(c.condition);
+            next.extend(c.then);
+            next.extend(c.otherwise);
+        }
+        next
+    }
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Open,
+        Done,
+    }
+    let mut marks = vec![Mark::New; schemas.len()];
+    let mut diags = Vec::new();
+    for start in 0..schemas.len() {
+        if marks[start] != Mark::New {
+            continue;
+        }
+        // Iterative depth-first search: (schema, its in-place targets, next).
+        let mut stack = vec![(start, in_place(&schemas[start]), 0)];
+        marks[start] = Mark::Open;
+        while let Some((id, next, i)) = stack.last_mut() {
+            let Some(&target) = next.get(*i) else {
+                marks[*id] = Mark::Done;
+                stack.pop();
+                continue;
+            };
+            *i += 1;
+            match marks[target.0] {
+                Mark::New => {
+                    marks[target.0] = Mark::Open;
+                    stack.push((target.0, in_place(&schemas[target.0]), 0));
+                }
+                Mark::Open => {
+                    let origin = schemas[target.0].origin.clone();
+                    diags.push(Diagnostic {
+                        severity: Severity::Error,
+                        file: origin.as_ref().map_or_else(String::new, |o| o.file.clone()),
+                        line: origin.as_ref().and_then(|o| o.line),
+                        pointer: origin.map_or_else(String::new, |o| o.pointer),
+                        message: "schema applies itself without descending into the instance: validation would never end".to_owned(),
+                    });
+                }
+                Mark::Done => {}
+            }
+        }
+    }
+    diags
 }
 
 /// An API's base path must not be a prefix (at a segment boundary) of

@@ -113,6 +113,9 @@ pub fn compile_schema(
         pointer: pointer.to_owned(),
     };
     let (lowered, mut diags) = lower::lower_schema(&mut ws, &loc, options);
+    if let Some((schemas, _)) = &lowered {
+        diags.extend(check::schema_loops(schemas));
+    }
     match lowered {
         Some((schemas, id)) if !diags.iter().any(|d| d.severity == Severity::Error) => {
             Ok(emit::schema_module(module, root, &schemas, id))

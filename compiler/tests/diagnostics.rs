@@ -66,10 +66,7 @@ fn versions() {
 #[test]
 fn unenforceable_schema_keywords_fail_the_build() {
     check(
-        &with_body(
-            HEAD31,
-            "{type: array, additionalItems: false}",
-        ),
+        &with_body(HEAD31, "{type: array, additionalItems: false}"),
         "api.yaml:9: error: schema keyword \"additionalItems\" cannot be enforced yet (at #/paths/~1x/post/requestBody/content/application~1json/schema/additionalItems)",
     );
     check(
@@ -170,4 +167,22 @@ fn external_references_resolve_relative_to_their_file() {
         diagnostics(&[("api.yaml", &broken)]),
         "api.yaml:9: error: cannot read file: no such file (at #/paths/~1x/post/requestBody/content/application~1json/schema/$ref)"
     );
+}
+
+#[test]
+fn schemas_that_loop_without_descending_are_refused() {
+    let spec = format!(
+        "{}components:\n  schemas:\n    A: {{allOf: [{{$ref: '#/components/schemas/B'}}]}}\n    B: {{anyOf: [{{$ref: '#/components/schemas/A'}}, {{type: string}}]}}\n",
+        with_body(HEAD31, "{$ref: '#/components/schemas/A'}")
+    );
+    check(
+        &spec,
+        "api.yaml:13: error: schema applies itself without descending into the instance: validation would never end (at #/components/schemas/A)",
+    );
+    // Recursion through a property is fine: each step goes one level down.
+    let tree = format!(
+        "{}components:\n  schemas:\n    T: {{type: object, properties: {{children: {{type: array, items: {{$ref: '#/components/schemas/T'}}}}}}}}\n",
+        with_body(HEAD31, "{$ref: '#/components/schemas/T'}")
+    );
+    check(&tree, "ok");
 }

@@ -71,9 +71,9 @@ fn pet_schema(v: &Value<'_>, out: &mut Violations) -> bool {
     match v.get("name") {
         Some(Value::String(_)) => true,
         Some(_) => {
-            let mark = out.push_key("name");
+            let mark = out.mark().expect("shallow");
             out.fail("type", format_args!("must be a string"));
-            out.pop(mark);
+            out.at_key(mark, "name");
             false
         }
         None => out.fail("required", format_args!("property \"name\" is required")),

@@ -331,9 +331,9 @@ impl<'a> SchemaEmitter<'a> {
             checks.push(quote! {
                 if let Some(item) = items.get(#i) {
                     #mark
-                    let mark = out.push_index(#i);
+                    let Some(mark) = out.mark() else { return false; };
                     let item_ok = #f(item, out);
-                    out.pop(mark);
+                    out.at_index(mark, #i);
                     if !item_ok {
                         ok = false;
                         if out.should_stop() {
@@ -351,9 +351,9 @@ impl<'a> SchemaEmitter<'a> {
             checks.push(quote! {
                 #mark
                 for (i, item) in items.iter().enumerate() #skip_call {
-                    let mark = out.push_index(i);
+                    let Some(mark) = out.mark() else { return false; };
                     let item_ok = #f(item, out);
-                    out.pop(mark);
+                    out.at_index(mark, i);
                     if !item_ok {
                         ok = false;
                         if out.should_stop() {
@@ -383,7 +383,10 @@ impl<'a> SchemaEmitter<'a> {
                 out.begin_probe();
                 let mut matched = 0usize;
                 for (i, item) in items.iter().enumerate() {
-                    if #f(item, out) {
+                    let Some(depth) = out.mark() else { return false; };
+                    let item_matches = #f(item, out);
+                    out.at_index(depth, i);
+                    if item_matches {
                         matched += 1;
                         #mark
                     }
@@ -501,12 +504,12 @@ impl<'a> SchemaEmitter<'a> {
                 };
                 quote! {
                     for (key, value) in members {
-                        let mark = out.push_key(key);
+                        let Some(mark) = out.mark() else { return false; };
                         let member_ok = match &**key {
                             #(#arms)*
                             #fallback
                         };
-                        out.pop(mark);
+                        out.at_key(mark, key);
                         if !member_ok {
                             ok = false;
                             if out.should_stop() {
@@ -587,14 +590,14 @@ impl<'a> SchemaEmitter<'a> {
                 };
                 quote! {
                     for #head {
-                        let mark = out.push_key(key);
+                        let Some(mark) = out.mark() else { return false; };
                         let mut member_ok = true;
                         #declare_matched
                         #name_switch
                         #(#patterns)*
                         #fallback
                         #mark
-                        out.pop(mark);
+                        out.at_key(mark, key);
                         if !member_ok {
                             ok = false;
                             if out.should_stop() {
@@ -632,9 +635,9 @@ impl<'a> SchemaEmitter<'a> {
             checks.push(quote! {
                 for (key, _) in members {
                     let name = Value::String(::std::borrow::Cow::Borrowed(&**key));
-                    let mark = out.push_key(key);
+                    let Some(mark) = out.mark() else { return false; };
                     let name_ok = #f(&name, out);
-                    out.pop(mark);
+                    out.at_key(mark, key);
                     if !name_ok {
                         ok = false;
                         if out.should_stop() {
@@ -824,9 +827,9 @@ impl<'a> SchemaEmitter<'a> {
                         }
                         let which = format_args!("\"{}\"", key);
                         let _ = (&which, value);
-                        let mark = out.push_key(key);
+                        let Some(mark) = out.mark() else { return false; };
                         let member_ok = #check;
-                        out.pop(mark);
+                        out.at_key(mark, key);
                         if !member_ok {
                             ok = false;
                             if out.should_stop() {
@@ -848,9 +851,9 @@ impl<'a> SchemaEmitter<'a> {
                         }
                         let which = i;
                         let _ = (&which, value);
-                        let mark = out.push_index(i);
+                        let Some(mark) = out.mark() else { return false; };
                         let item_ok = #check;
-                        out.pop(mark);
+                        out.at_index(mark, i);
                         if !item_ok {
                             ok = false;
                             if out.should_stop() {

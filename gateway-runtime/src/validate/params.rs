@@ -309,12 +309,13 @@ fn check_array<'r>(
     let mut values = Vec::new();
     let mut ok = true;
     for (i, raw) in items.enumerate() {
-        let mark = out.push_index(i);
+        // Parameter arrays are one level deep: the guard cannot trip here.
+        let mark = out.mark().unwrap_or(0);
         match read_item(raw, kind, decode, out) {
             Some(v) => values.push(v),
             None => ok = false,
         }
-        out.pop(mark);
+        out.at_index(mark, i);
     }
     if ok {
         schema(&Value::Array(values), out);

@@ -1,7 +1,7 @@
 //! Collecting rule violations with their location, cheaply on the valid path.
 
 use std::borrow::Cow;
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 /// Where in the request a violation was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,10 +39,14 @@ pub struct Violation {
 
 /// Accumulates violations in a deterministic order, up to a cap.
 ///
-/// Generated validators keep the current JSON pointer here and call
-/// [`Violations::fail`] for each broken rule. While a branch of
-/// `anyOf`/`oneOf`/`not` is being tried, the collector is *probing*: nothing
-/// is recorded and validators return at the first failure.
+/// Generated validators call [`Violations::fail`] for each broken rule, with
+/// a pointer relative to the value being checked; a parent descending into
+/// a member or item takes a [`Violations::mark`] and, once the child
+/// returns, [`Violations::at_key`] / [`Violations::at_index`] prefix the
+/// child's violations with their segment. A valid value thus costs no
+/// pointer bookkeeping at all. While a branch of `anyOf`/`oneOf`/`not` is
+/// being tried, the collector is *probing*: nothing is recorded and
+/// validators return at the first failure.
 #[derive(Debug)]
 pub struct Violations {
     items: Vec<Violation>,
@@ -50,7 +54,10 @@ pub struct Violations {
     probing: u32,
     location: Location,
     name: Cow<'static, str>,
-    pointer: String,
+    /// Current nesting of `mark` calls, and whether it went past the
+    /// guard (validation is then over: every validator returns false).
+    depth: u32,
+    too_deep: bool,
 }
 
 impl Default for Violations {
@@ -63,6 +70,11 @@ impl Violations {
     /// How many violations an error response lists by default.
     pub const DEFAULT_CAP: usize = 10;
 
+    /// Deepest nesting generated validators descend to, whatever the
+    /// parser allowed: a guard against stack exhaustion that does not rely
+    /// on every caller having bounded its input.
+    pub const MAX_DEPTH: u32 = 512;
+
     pub fn new(cap: usize) -> Violations {
         Violations {
             items: Vec::new(),
@@ -70,7 +82,8 @@ impl Violations {
             probing: 0,
             location: Location::Body,
             name: Cow::Borrowed(""),
-            pointer: String::new(),
+            depth: 0,
+            too_deep: false,
         }
     }
 
@@ -78,14 +91,13 @@ impl Violations {
     pub fn enter(&mut self, location: Location, name: &'static str) {
         self.location = location;
         self.name = Cow::Borrowed(name);
-        self.pointer.clear();
     }
 
     /// True when a validator that found a failure should return now: inside
     /// a probe (the verdict is known) or once the cap is reached.
     #[inline]
     pub fn should_stop(&self) -> bool {
-        self.probing > 0 || self.items.len() >= self.cap
+        self.probing > 0 || self.items.len() >= self.cap || self.too_deep
     }
 
     /// True when failures are being recorded (not inside a probe).
@@ -123,7 +135,7 @@ impl Violations {
             self.items.push(Violation {
                 location: self.location,
                 name: self.name.clone(),
-                pointer: self.pointer.clone(),
+                pointer: String::new(),
                 rule,
                 message: message.to_string(),
             });
@@ -131,33 +143,67 @@ impl Violations {
         false
     }
 
-    /// Descends into an object member; returns the mark to pass to
-    /// [`Violations::pop`].
+    /// Descends into a member or an item: returns the mark to pass to
+    /// [`Violations::at_key`] or [`Violations::at_index`] after checking
+    /// it, or `None` past [`Violations::MAX_DEPTH`] (a `maxDepth` violation
+    /// is then recorded, probing or not, and validation is over).
     #[inline]
-    pub fn push_key(&mut self, key: &str) -> usize {
-        let mark = self.pointer.len();
-        self.pointer.push('/');
-        for c in key.chars() {
-            match c {
-                '~' => self.pointer.push_str("~0"),
-                '/' => self.pointer.push_str("~1"),
-                c => self.pointer.push(c),
+    pub fn mark(&mut self) -> Option<usize> {
+        self.depth += 1;
+        if self.depth > Self::MAX_DEPTH {
+            if !self.too_deep {
+                self.too_deep = true;
+                self.items.push(Violation {
+                    location: self.location,
+                    name: self.name.clone(),
+                    pointer: String::new(),
+                    rule: "maxDepth",
+                    message: format!("nested deeper than {} levels", Self::MAX_DEPTH),
+                });
             }
+            return None;
         }
-        mark
+        Some(self.items.len())
     }
 
-    /// Descends into an array item.
+    /// Back from member `key`: its violations (recorded since `mark`) get
+    /// `/key` in front of their pointer.
     #[inline]
-    pub fn push_index(&mut self, index: usize) -> usize {
-        let mark = self.pointer.len();
-        let _ = write!(self.pointer, "/{index}");
-        mark
+    pub fn at_key(&mut self, mark: usize, key: &str) {
+        self.depth -= 1;
+        if self.items.len() > mark {
+            let mut segment = String::with_capacity(key.len() + 1);
+            segment.push('/');
+            for c in key.chars() {
+                match c {
+                    '~' => segment.push_str("~0"),
+                    '/' => segment.push_str("~1"),
+                    c => segment.push(c),
+                }
+            }
+            self.prefix(mark, &segment);
+        }
     }
 
+    /// Back from item `index`, as [`Violations::at_key`].
     #[inline]
-    pub fn pop(&mut self, mark: usize) {
-        self.pointer.truncate(mark);
+    pub fn at_index(&mut self, mark: usize, index: usize) {
+        self.depth -= 1;
+        if self.items.len() > mark {
+            self.prefix(mark, &format!("/{index}"));
+        }
+    }
+
+    #[cold]
+    fn prefix(&mut self, mark: usize, segment: &str) {
+        for v in &mut self.items[mark..] {
+            v.pointer.insert_str(0, segment);
+        }
+    }
+
+    /// True once nesting went past the guard.
+    pub fn too_deep(&self) -> bool {
+        self.too_deep
     }
 
     /// Enters a probe: failures are not recorded until the matching
@@ -178,14 +224,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn depth_guard_stops_validation() {
+        let mut out = Violations::default();
+        let mut marks = Vec::new();
+        while let Some(m) = out.mark() {
+            marks.push(m);
+        }
+        assert_eq!(marks.len(), Violations::MAX_DEPTH as usize);
+        assert!(out.too_deep() && out.should_stop());
+        assert_eq!(out.as_slice()[0].rule, "maxDepth");
+    }
+
+    #[test]
     fn records_pointer_and_respects_cap_and_probes() {
         let mut out = Violations::new(2);
         out.enter(Location::Body, "");
-        let m = out.push_key("a/b~c");
-        let m2 = out.push_index(3);
+        let m = out.mark().unwrap();
+        let m2 = out.mark().unwrap();
         assert!(!out.fail("type", format_args!("must be {}", "string")));
-        out.pop(m2);
-        out.pop(m);
+        out.at_index(m2, 3);
+        out.at_key(m, "a/b~c");
         out.begin_probe();
         out.fail("x", format_args!("hidden"));
         out.end_probe();
