@@ -47,8 +47,14 @@ fn bench(c: &mut Criterion, name: &str) {
     let parsed = json::parse(bytes, MAX_DEPTH).expect("payload parses");
     let parsed_serde: serde_json::Value = serde_json::from_slice(bytes).expect("payload parses");
     // Both must accept the payload, or the comparison is meaningless.
-    assert!(ours(&parsed, &mut Violations::default()), "{name}: douane rejects its payload");
-    assert!(theirs.is_valid(&parsed_serde), "{name}: jsonschema rejects the payload");
+    assert!(
+        ours(&parsed, &mut Violations::default()),
+        "{name}: douane rejects its payload"
+    );
+    assert!(
+        theirs.is_valid(&parsed_serde),
+        "{name}: jsonschema rejects the payload"
+    );
 
     let mut g = c.benchmark_group(format!("validate_{name}"));
     g.throughput(Throughput::Bytes(bytes.len() as u64));
