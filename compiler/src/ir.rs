@@ -380,6 +380,9 @@ pub struct Schema {
     pub one_of: Vec<SchemaId>,
     pub not: Option<SchemaId>,
     pub conditional: Option<Conditional>,
+    /// OpenAPI `discriminator` on a `oneOf`/`anyOf`: the property whose
+    /// value selects the one branch to validate against.
+    pub discriminator: Option<Discriminator>,
     /// Members not evaluated by any other keyword of this schema or of the
     /// schemas it applies in place (`allOf`, `$ref`, valid `anyOf` branches...).
     pub unevaluated_properties: Option<SchemaId>,
@@ -390,6 +393,14 @@ pub struct Schema {
     pub reference: Option<SchemaId>,
     /// Present in a request is an error; `required` does not apply to it.
     pub read_only: bool,
+}
+
+/// A discriminator with its values resolved to schemas: explicit
+/// `mapping` entries first, then the component name of each branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discriminator {
+    pub property: String,
+    pub mapping: Vec<(String, SchemaId)>,
 }
 
 /// `if`/`then`/`else`.

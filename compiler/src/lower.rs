@@ -111,7 +111,6 @@ const ANNOTATIONS: &[&str] = &[
     "deprecated",
     "xml",
     "externalDocs",
-    "discriminator",
     "$comment",
     "$schema",
     "contentMediaType",
@@ -1021,6 +1020,8 @@ impl Lowerer<'_, '_> {
                     }
                 }
                 "not" => s.not = Some(self.schema(&child())),
+                // Resolved once `oneOf`/`anyOf` are known, below.
+                "discriminator" => {}
                 "prefixItems" => {
                     let list = child();
                     let n = value.as_array().map_or(0, Vec::len);
@@ -1116,6 +1117,9 @@ impl Lowerer<'_, '_> {
                 ),
             }
         }
+        if let Some(d) = node.child("discriminator") {
+            s.discriminator = self.discriminator(&d, &s);
+        }
         // In 3.0, `exclusiveMinimum: true` turns `minimum` into an exclusive
         // bound: one rule, not two.
         if self.dialect == Dialect::OpenApi30 {
@@ -1171,6 +1175,83 @@ impl Lowerer<'_, '_> {
                 None
             }
         }
+    }
+
+    /// Resolves a discriminator: `mapping` values are schema names or
+    /// references; branches that are references to a component also map
+    /// their component name (OpenAPI implicit mapping).
+    fn discriminator(&mut self, node: &Node, s: &Schema) -> Option<Discriminator> {
+        let branches: Vec<SchemaId> = if !s.one_of.is_empty() {
+            s.one_of.clone()
+        } else {
+            s.any_of.clone()
+        };
+        if branches.is_empty() {
+            // Without oneOf/anyOf the discriminator only documents.
+            return None;
+        }
+        let Some(property) = node.value().get("propertyName").and_then(Value::as_str) else {
+            self.error(&node.loc, "discriminator needs a propertyName");
+            return None;
+        };
+        let mut mapping: Vec<(String, SchemaId)> = Vec::new();
+        if let Some(map) = node.child("mapping") {
+            let entries: Vec<(String, String)> = map
+                .value()
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            for (value, target) in entries {
+                let reference = if target.contains('#') || target.contains('/') {
+                    target.clone()
+                } else {
+                    format!("#/components/schemas/{target}")
+                };
+                match self
+                    .ws
+                    .target(&map.loc, &reference)
+                    .and_then(|t| self.ws.node(&t))
+                {
+                    Ok(n) => {
+                        let id = self.schema(&n);
+                        mapping.push((value, id));
+                    }
+                    Err(e) => self.error(&map.loc.child(&value), e),
+                }
+            }
+        }
+        for branch in branches {
+            let target = resolve_alias(&self.schemas, branch);
+            // The branch may still be being lowered (recursion): its name
+            // comes from where it is, not from the arena.
+            let name = self
+                .schema_ids
+                .iter()
+                .find(|(_, id)| **id == target)
+                .and_then(|(loc, _)| {
+                    loc.pointer
+                        .strip_prefix("/components/schemas/")
+                        .filter(|n| !n.contains('/'))
+                        .map(|n| n.replace("~1", "/").replace("~0", "~"))
+                });
+            if let Some(name) = name {
+                if !mapping.iter().any(|(v, _)| *v == name)
+                    && !mapping
+                        .iter()
+                        .any(|(_, id)| resolve_alias(&self.schemas, *id) == target)
+                {
+                    mapping.push((name, branch));
+                }
+            }
+        }
+        Some(Discriminator {
+            property: property.to_owned(),
+            mapping,
+        })
     }
 
     /// `additionalProperties` may be a boolean in both dialects.
@@ -1330,6 +1411,7 @@ pub fn is_pure_reference(s: &Schema) -> bool {
         one_of,
         not,
         conditional,
+        discriminator,
         unevaluated_properties,
         unevaluated_items,
         reference,
@@ -1371,6 +1453,7 @@ pub fn is_pure_reference(s: &Schema) -> bool {
         && one_of.is_empty()
         && not.is_none()
         && conditional.is_none()
+        && discriminator.is_none()
         && unevaluated_properties.is_none()
         && unevaluated_items.is_none()
         && !read_only

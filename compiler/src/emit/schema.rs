@@ -707,7 +707,11 @@ impl<'a> SchemaEmitter<'a> {
                 m
             }}
         };
-        if !s.any_of.is_empty() {
+        if let Some(d) = &s.discriminator {
+            checks.push(self.discriminated(s, d, track));
+        }
+        let selected = s.discriminator.is_some();
+        if !s.any_of.is_empty() && !(selected && s.one_of.is_empty()) {
             let f = fail("anyOf", message("must match at least one schema of anyOf"));
             let matched = if track {
                 let branches = s.any_of.iter().map(branch);
@@ -723,7 +727,7 @@ impl<'a> SchemaEmitter<'a> {
                 if !matched { #f }
             });
         }
-        if !s.one_of.is_empty() {
+        if !s.one_of.is_empty() && !selected {
             let f = fail(
                 "oneOf",
                 quote!(format_args!(
@@ -796,6 +800,68 @@ impl<'a> SchemaEmitter<'a> {
             });
         }
         checks
+    }
+
+    /// `oneOf`/`anyOf` with a discriminator: the property's value selects
+    /// the one branch whose errors are reported; a missing, non-string or
+    /// unknown value is its own error. Values that are not objects fall
+    /// back to the plain `oneOf`/`anyOf` rule.
+    fn discriminated(&self, s: &Schema, d: &Discriminator, track: bool) -> TokenStream {
+        let property = &d.property;
+        let arms = d.mapping.iter().map(|(value, id)| {
+            let call = self.call(*id, track, quote!(ev));
+            quote!(#value => #call,)
+        });
+        let values: Vec<&str> = d.mapping.iter().map(|(v, _)| v.as_str()).collect();
+        let unknown = Literal::string(
+            &format!(
+                "\"{property}\" must be one of: {} (got \"{{}}\")",
+                values.join(", ")
+            )
+            .replace("{{}}", "{}"),
+        );
+        let missing = message(&format!("missing discriminator property \"{property}\""));
+        let not_string = message(&format!(
+            "discriminator property \"{property}\" must be a string"
+        ));
+        let (rule, branches) = if s.one_of.is_empty() {
+            ("anyOf", &s.any_of)
+        } else {
+            ("oneOf", &s.one_of)
+        };
+        let fs = branches.iter().map(|id| self.schema_fn(*id));
+        let fallback = fail(
+            rule,
+            message(&format!("must match exactly one schema of {rule}")),
+        );
+        let fallback_count = if rule == "oneOf" {
+            quote!(matched != 1)
+        } else {
+            quote!(matched == 0)
+        };
+        quote! {
+            if let Value::Object(members) = v {
+                let branch_ok = match members.iter().find(|(k, _)| k == #property).map(|(_, value)| value) {
+                    Some(Value::String(tag)) => match &**tag {
+                        #(#arms)*
+                        other => out.fail("discriminator", format_args!(#unknown, other)),
+                    },
+                    Some(_) => out.fail("discriminator", #not_string),
+                    None => out.fail("discriminator", #missing),
+                };
+                if !branch_ok {
+                    ok = false;
+                    if out.should_stop() {
+                        return false;
+                    }
+                }
+            } else {
+                out.begin_probe();
+                let matched = [#(#fs(v, out)),*].iter().filter(|m| **m).count();
+                out.end_probe();
+                if #fallback_count { #fallback }
+            }
+        }
     }
 
     /// `unevaluatedProperties`/`unevaluatedItems`: run in the tracking

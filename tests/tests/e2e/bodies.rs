@@ -450,3 +450,38 @@ async fn json_values_are_compared_by_value() {
     ])
     .await;
 }
+
+#[tokio::test]
+async fn discriminator_selects_the_branch_that_reports() {
+    let t = Setup::start().await;
+    let animal = |body: &str| Req::post("/shop/v1/animals").json(body);
+    t.check_table(&[
+        // implicit mapping by component name, explicit `dog: Dog`
+        (animal(r#"{"kind":"Cat","lives":7}"#), Expect::Forwarded),
+        (animal(r#"{"kind":"dog","bark":true}"#), Expect::Forwarded),
+        // only the selected branch speaks: a precise error, not "oneOf"
+        (
+            animal(r#"{"kind":"Cat","lives":12}"#),
+            Expect::Rejected(400, &["body:/lives maximum"]),
+        ),
+        (
+            animal(r#"{"kind":"dog","lives":7}"#),
+            Expect::Rejected(400, &["body: required"]),
+        ),
+        (
+            animal(r#"{"kind":"Bird"}"#),
+            Expect::Rejected(400, &["body: discriminator"]),
+        ),
+        (
+            animal(r#"{"kind":3}"#),
+            Expect::Rejected(400, &["body: discriminator"]),
+        ),
+        (
+            animal(r#"{"lives":7}"#),
+            Expect::Rejected(400, &["body: discriminator"]),
+        ),
+        // not an object: the plain oneOf rule
+        (animal("[1]"), Expect::Rejected(400, &["body: oneOf"])),
+    ])
+    .await;
+}
