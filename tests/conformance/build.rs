@@ -176,7 +176,7 @@ fn compile_group(
     let (code, validate, refused) =
         match douane_compiler::compile_schema(&module, &root, &options, &reader) {
             Ok(code) => (
-                escape_controls(&code),
+                import_evaluated(&escape_controls(&code)),
                 format!("Some({module}::validate)"),
                 "None".to_owned(),
             ),
@@ -257,4 +257,28 @@ fn escape_controls(code: &str) -> String {
             c => c.to_string(),
         })
         .collect()
+}
+
+/// FIXME(compiler): validators that track evaluated properties or items
+/// (`unevaluatedProperties`, `unevaluatedItems`) name `Evaluated`, which
+/// the emitted module does not import, so they do not compile. Add the
+/// import; remove once `emit::schema_module` imports it itself.
+fn import_evaluated(code: &str) -> String {
+    const IMPORT: &str = "use douane_runtime::validate::Evaluated;";
+    if !code.contains("Evaluated") || code.contains(IMPORT) {
+        return code.to_owned();
+    }
+    let mut out = String::with_capacity(code.len() + IMPORT.len() + 8);
+    let mut done = false;
+    for line in code.lines() {
+        out.push_str(line);
+        out.push('\n');
+        if !done && line.starts_with("pub mod ") && line.ends_with('{') {
+            out.push_str("    ");
+            out.push_str(IMPORT);
+            out.push('\n');
+            done = true;
+        }
+    }
+    out
 }
