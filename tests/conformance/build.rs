@@ -265,7 +265,13 @@ fn escape_controls(code: &str) -> String {
 /// import; remove once `emit::schema_module` imports it itself.
 fn import_evaluated(code: &str) -> String {
     const IMPORT: &str = "use douane_runtime::validate::Evaluated;";
-    if !code.contains("Evaluated") || code.contains(IMPORT) {
+    // A `use` item, possibly spread over lines by prettyplease.
+    let imported = code.split(';').any(|item| {
+        item.lines()
+            .skip_while(|line| !line.trim_start().starts_with("use "))
+            .any(|line| line.contains("Evaluated"))
+    });
+    if imported || !code.contains("Evaluated") {
         return code.to_owned();
     }
     let mut out = String::with_capacity(code.len() + IMPORT.len() + 8);
