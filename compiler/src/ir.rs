@@ -411,9 +411,20 @@ pub struct Conditional {
     pub otherwise: Option<SchemaId>,
 }
 
-/// A `pattern`, as written (ECMA-262) and as translated for `regex`.
+/// A `pattern`, as written (ECMA-262) and as translated for its engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pattern {
     pub source: String,
     pub regex: String,
+    pub engine: RegexEngine,
+}
+
+/// Which engine runs a pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegexEngine {
+    /// `regex`: linear time, for every pattern it can express.
+    Linear,
+    /// `fancy-regex` under a step bound, for look-around and
+    /// back-references; a value that hits the bound is rejected.
+    Backtracking,
 }

@@ -956,12 +956,7 @@ impl Lowerer<'_, '_> {
                 "maxLength" => s.max_length = self.count(value, &at),
                 "pattern" => match value.as_str() {
                     Some(p) => match pattern::translate(p) {
-                        Ok(regex) => {
-                            s.pattern = Some(Pattern {
-                                source: p.to_owned(),
-                                regex,
-                            })
-                        }
+                        Ok(pattern) => s.pattern = Some(pattern),
                         Err(e) => self.error(&at, e),
                     },
                     None => self.error(&at, "pattern must be a string"),
@@ -1044,7 +1039,7 @@ impl Lowerer<'_, '_> {
                     for source in names {
                         let id = self.schema(&props.child(&source).expect("listed key"));
                         match pattern::translate(&source) {
-                            Ok(regex) => s.pattern_properties.push((Pattern { source, regex }, id)),
+                            Ok(pattern) => s.pattern_properties.push((pattern, id)),
                             Err(e) => self.error(&props.loc.child(&source), e),
                         }
                     }

@@ -4,13 +4,17 @@
 //! Where the two dialects differ, the translation keeps ECMA's meaning:
 //! `\d`, `\w` are ASCII; `\s` is ECMA's whitespace set; `.` excludes ECMA's
 //! line terminators. A pattern that `regex` cannot express (look-around,
-//! back-references) is refused: it must not be skipped.
+//! back-references) goes to `fancy-regex`, which the generated code runs
+//! under a step bound: never skipped, never unbounded.
 
 const ECMA_SPACE: &str =
     r"\t\n\x0B\x0C\r \xA0\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}";
 
-/// Translates `source`; the result compiles with `regex::Regex`.
-pub fn translate(source: &str) -> Result<String, String> {
+use crate::ir::{Pattern, RegexEngine};
+
+/// Translates `source` for the engine it needs; the result compiles.
+pub fn translate(source: &str) -> Result<Pattern, String> {
+    let mut engine = RegexEngine::Linear;
     let mut out = String::with_capacity(source.len() + 8);
     let mut chars = source.chars().peekable();
     let mut in_class = false;
@@ -35,9 +39,9 @@ pub fn translate(source: &str) -> Result<String, String> {
                     's' => out.push_str(&class(ECMA_SPACE, false)),
                     'S' => out.push_str(&class(ECMA_SPACE, true)),
                     '1'..='9' => {
-                        return Err(format!(
-                            "pattern \"{source}\" uses a back-reference, which cannot be matched in linear time (not supported yet)"
-                        ));
+                        engine = RegexEngine::Backtracking;
+                        out.push('\\');
+                        out.push(e);
                     }
                     'c' => match chars.next() {
                         Some(l) if l.is_ascii_alphabetic() => {
@@ -82,9 +86,7 @@ pub fn translate(source: &str) -> Result<String, String> {
                     || rest.starts_with("?<=")
                     || rest.starts_with("?<!")
                 {
-                    return Err(format!(
-                        "pattern \"{source}\" uses look-around, which cannot be matched in linear time (not supported yet)"
-                    ));
+                    engine = RegexEngine::Backtracking;
                 }
                 out.push('(');
             }
@@ -96,13 +98,25 @@ pub fn translate(source: &str) -> Result<String, String> {
             c => out.push(c),
         }
     }
-    regex::Regex::new(&out).map_err(|e| {
+    let invalid = |e: String| {
         format!(
             "pattern \"{source}\" is not a valid regular expression: {}",
-            e.to_string().lines().last().unwrap_or("")
+            e.lines().last().unwrap_or("")
         )
-    })?;
-    Ok(out)
+    };
+    match engine {
+        RegexEngine::Linear => {
+            regex::Regex::new(&out).map_err(|e| invalid(e.to_string()))?;
+        }
+        RegexEngine::Backtracking => {
+            fancy_regex::Regex::new(&out).map_err(|e| invalid(e.to_string()))?;
+        }
+    }
+    Ok(Pattern {
+        source: source.to_owned(),
+        regex: out,
+        engine,
+    })
 }
 
 #[cfg(test)]
@@ -110,7 +124,7 @@ mod tests {
     use super::translate;
 
     fn check(pattern: &str, yes: &[&str], no: &[&str]) {
-        let re = regex::Regex::new(&translate(pattern).unwrap()).unwrap();
+        let re = regex::Regex::new(&translate(pattern).unwrap().regex).unwrap();
         for s in yes {
             assert!(re.is_match(s), "{pattern} should match {s:?}");
         }
@@ -130,9 +144,21 @@ mod tests {
     }
 
     #[test]
-    fn refuses_what_is_not_linear() {
-        assert!(translate(r"(a)\1").unwrap_err().contains("back-reference"));
-        assert!(translate(r"a(?=b)").unwrap_err().contains("look-around"));
+    fn backtracking_only_where_needed() {
+        use crate::ir::RegexEngine;
+        assert_eq!(translate(r"^[a-z]+$").unwrap().engine, RegexEngine::Linear);
+        assert_eq!(
+            translate(r"(a)\1").unwrap().engine,
+            RegexEngine::Backtracking
+        );
+        assert_eq!(
+            translate(r"a(?=b)").unwrap().engine,
+            RegexEngine::Backtracking
+        );
+        assert_eq!(
+            translate(r"(?<!x)y").unwrap().engine,
+            RegexEngine::Backtracking
+        );
         assert!(translate(r"(").unwrap_err().contains("not a valid"));
     }
 }

@@ -42,7 +42,7 @@ pub fn schema_module(module: &str, source: &str, schemas: &[Schema], root: Schem
         #[doc = #doc]
         #[allow(unused_imports, clippy::needless_return, clippy::match_single_binding, clippy::match_like_matches_macro, clippy::single_match, clippy::collapsible_if, clippy::collapsible_match)]
         pub mod #module {
-            use douane_runtime::__private::{LazyLock, Regex};
+            use douane_runtime::__private::{BoundedRegex, LazyLock, Regex};
             use douane_runtime::json::{self, Value};
             use douane_runtime::validate::{formats, Violations};
 
@@ -226,7 +226,7 @@ impl<'a> Emitter<'a> {
             #[doc = #doc]
             #[allow(unused_imports, clippy::needless_return, clippy::match_single_binding, clippy::match_like_matches_macro, clippy::single_match, clippy::collapsible_if, clippy::collapsible_match)]
             pub mod #module {
-                use douane_runtime::__private::{LazyLock, Regex};
+                use douane_runtime::__private::{BoundedRegex, LazyLock, Regex};
                 use douane_runtime::contract::{Api, BodyCheck, MediaType, Method, MockResponse, Operation, PathItem, RequestBody};
                 use douane_runtime::json::{self, Value};
                 use douane_runtime::validate::params::{self, match_segment, Piece};

@@ -185,18 +185,12 @@ impl<'a> SchemaEmitter<'a> {
     fn statics_for(&mut self, id: SchemaId) {
         let s = &self.schemas[id.0];
         if let Some(p) = &s.pattern {
-            let re = format_ident!("PATTERN_{}", id.0);
-            let regex = &p.regex;
-            self.statics.push(quote! {
-                static #re: LazyLock<Regex> = LazyLock::new(|| Regex::new(#regex).expect("pattern checked at build time"));
-            });
+            self.statics
+                .push(pattern_static(&format_ident!("PATTERN_{}", id.0), p));
         }
         for (k, (p, _)) in s.pattern_properties.iter().enumerate() {
-            let re = format_ident!("PATTERN_{}_{}", id.0, k);
-            let regex = &p.regex;
-            self.statics.push(quote! {
-                static #re: LazyLock<Regex> = LazyLock::new(|| Regex::new(#regex).expect("pattern checked at build time"));
-            });
+            self.statics
+                .push(pattern_static(&format_ident!("PATTERN_{}_{}", id.0, k), p));
         }
         if let Some(values) = &s.enumeration {
             if !values.iter().all(Value::is_string) {
@@ -546,13 +540,28 @@ impl<'a> SchemaEmitter<'a> {
                     .pattern_properties
                     .iter()
                     .enumerate()
-                    .map(|(k, (_, pid))| {
+                    .map(|(k, (p, pid))| {
                         let re = format_ident!("PATTERN_{}_{}", id.0, k);
                         let f = self.schema_fn(*pid);
-                        quote! {
-                            if #re.is_match(key) {
-                                #matched_flag
-                                member_ok &= #f(value, out);
+                        let apply = quote! {
+                            #matched_flag
+                            member_ok &= #f(value, out);
+                        };
+                        match p.engine {
+                            RegexEngine::Linear => quote! {
+                                if #re.is_match(key) {
+                                    #apply
+                                }
+                            },
+                            RegexEngine::Backtracking => {
+                                let msg = message(&format!("property name could not be matched against {} within the step limit", p.source));
+                                quote! {
+                                    match #re.is_match(key) {
+                                        Some(true) => { #apply }
+                                        Some(false) => {}
+                                        None => member_ok = out.fail("patternProperties", #msg),
+                                    }
+                                }
                             }
                         }
                     });
@@ -710,8 +719,10 @@ impl<'a> SchemaEmitter<'a> {
         if let Some(d) = &s.discriminator {
             checks.push(self.discriminated(s, d, track));
         }
+        // The discriminator takes over `oneOf`, or `anyOf` when alone.
         let selected = s.discriminator.is_some();
-        if !s.any_of.is_empty() && !(selected && s.one_of.is_empty()) {
+        let any_of_selected = selected && s.one_of.is_empty();
+        if !s.any_of.is_empty() && !any_of_selected {
             let f = fail("anyOf", message("must match at least one schema of anyOf"));
             let matched = if track {
                 let branches = s.any_of.iter().map(branch);
@@ -952,6 +963,19 @@ fn in_place(s: &Schema) -> impl Iterator<Item = SchemaId> + '_ {
         .copied()
 }
 
+/// The compiled form of a pattern, built once.
+fn pattern_static(name: &Ident, p: &Pattern) -> TokenStream {
+    let regex = &p.regex;
+    match p.engine {
+        RegexEngine::Linear => quote! {
+            static #name: LazyLock<Regex> = LazyLock::new(|| Regex::new(#regex).expect("pattern checked at build time"));
+        },
+        RegexEngine::Backtracking => quote! {
+            static #name: LazyLock<BoundedRegex> = LazyLock::new(|| BoundedRegex::new(#regex));
+        },
+    }
+}
+
 fn string_checks(id: SchemaId, s: &Schema) -> Option<TokenStream> {
     let mut checks = Vec::new();
     if s.min_length.is_some() || s.max_length.is_some() {
@@ -977,7 +1001,25 @@ fn string_checks(id: SchemaId, s: &Schema) -> Option<TokenStream> {
     if let Some(p) = &s.pattern {
         let re = format_ident!("PATTERN_{}", id.0);
         let f = fail("pattern", message(&format!("must match {}", p.source)));
-        checks.push(quote!(if !#re.is_match(s) { #f }));
+        checks.push(match p.engine {
+            RegexEngine::Linear => quote!(if !#re.is_match(s) { #f }),
+            RegexEngine::Backtracking => {
+                let too_costly = fail(
+                    "pattern",
+                    message(&format!(
+                        "could not be matched against {} within the step limit",
+                        p.source
+                    )),
+                );
+                quote! {
+                    match #re.is_match(s) {
+                        Some(true) => {}
+                        Some(false) => { #f }
+                        None => { #too_costly }
+                    }
+                }
+            }
+        });
     }
     let format = match s.format {
         Some(Format::Uuid) => Some(("is_uuid", "must be a uuid")),

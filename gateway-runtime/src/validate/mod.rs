@@ -7,6 +7,7 @@
 mod evaluated;
 pub mod formats;
 pub mod params;
+pub mod pattern;
 mod violations;
 
 pub use evaluated::Evaluated;

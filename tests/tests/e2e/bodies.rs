@@ -459,6 +459,14 @@ async fn discriminator_selects_the_branch_that_reports() {
         // implicit mapping by component name, explicit `dog: Dog`
         (animal(r#"{"kind":"Cat","lives":7}"#), Expect::Forwarded),
         (animal(r#"{"kind":"dog","bark":true}"#), Expect::Forwarded),
+        (
+            animal(r#"{"kind":"Cat","lives":1,"name":"alice"}"#),
+            Expect::Forwarded,
+        ),
+        (
+            animal(r#"{"kind":"Cat","lives":1,"name":"admin"}"#),
+            Expect::Rejected(400, &["body:/name pattern"]),
+        ),
         // only the selected branch speaks: a precise error, not "oneOf"
         (
             animal(r#"{"kind":"Cat","lives":12}"#),
