@@ -33,6 +33,7 @@ pub enum Dialect {
 pub fn lower_api(ws: &mut Workspace<'_>, name: &str, file: &str) -> (Option<Api>, Vec<Diagnostic>) {
     let mut cx = Lowerer {
         ws,
+        root: None,
         dialect: Dialect::OpenApi30,
         assert_formats: true,
         diags: Vec::new(),
@@ -63,6 +64,7 @@ pub fn lower_schema(
 ) -> (Option<(Vec<Schema>, SchemaId)>, Vec<Diagnostic>) {
     let mut cx = Lowerer {
         ws,
+        root: Some(root.clone()),
         dialect: options.dialect,
         assert_formats: options.assert_formats,
         diags: Vec::new(),
@@ -82,6 +84,9 @@ pub fn lower_schema(
 
 struct Lowerer<'w, 'r> {
     ws: &'w mut Workspace<'r>,
+    /// The schema compilation starts from, when standalone: the first
+    /// resource of every dynamic scope.
+    root: Option<Loc>,
     dialect: Dialect,
     assert_formats: bool,
     diags: Vec<Diagnostic>,
@@ -112,9 +117,9 @@ const ANNOTATIONS: &[&str] = &[
     "xml",
     "externalDocs",
     "$comment",
-    "$schema",
     "contentMediaType",
     "contentEncoding",
+    "contentSchema",
     "$defs",
     "definitions",
 ];
@@ -896,9 +901,10 @@ impl Lowerer<'_, '_> {
                 "$ref" => {}
                 "type" => s.types = self.types(value, &at),
                 "nullable" if self.dialect == Dialect::OpenApi30 => {}
+                // An empty enum admits nothing: valid JSON Schema, enforced.
                 "enum" => match value.as_array() {
-                    Some(a) if !a.is_empty() => s.enumeration = Some(a.clone()),
-                    _ => self.error(&at, "enum must be a non-empty array"),
+                    Some(a) => s.enumeration = Some(a.clone()),
+                    None => self.error(&at, "enum must be an array"),
                 },
                 "const" => s.constant = Some(value.clone()),
                 "multipleOf" => {
@@ -1089,6 +1095,20 @@ impl Lowerer<'_, '_> {
                 }
                 "unevaluatedItems" => s.unevaluated_items = Some(self.schema_or_bool(&child())),
                 "writeOnly" => {}
+                // Another meta-schema could switch vocabularies off or add
+                // keywords: only the standard dialects are compiled.
+                "$schema" => {
+                    let known = [
+                        "https://json-schema.org/draft/2020-12/schema",
+                        "https://spec.openapis.org/oas/3.1/dialect/base",
+                        "http://json-schema.org/draft-04/schema#",
+                        "http://json-schema.org/draft-04/schema",
+                    ];
+                    let uri = value.as_str().unwrap_or("");
+                    if !known.contains(&uri.trim_end_matches('#')) && !known.contains(&uri) {
+                        self.error(&at, format!("$schema \"{uri}\" is not a supported dialect (JSON Schema 2020-12 or the OpenAPI 3.1 dialect)"));
+                    }
+                }
                 "readOnly" => s.read_only = value == &Value::Bool(true),
                 k if ANNOTATIONS.contains(&k) || k.starts_with("x-") => {}
                 // Identifiers were indexed when the document was loaded;
@@ -1159,9 +1179,23 @@ impl Lowerer<'_, '_> {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         });
-        if anchor_here.as_deref() == Some(fragment) && self.ws.dynamic_anchors(fragment).len() > 1 {
-            self.error(&at, format!("$dynamicRef \"{target}\" depends on the dynamic scope ($dynamicAnchor \"{fragment}\" is declared more than once), which cannot be compiled statically"));
-            return None;
+        let mut loc = loc;
+        let declarations = self.ws.dynamic_anchors(fragment).to_vec();
+        if anchor_here.as_deref() == Some(fragment) && declarations.len() > 1 {
+            // The dynamic scope always starts at the root resource, the
+            // outermost one: if it declares the anchor, it wins on every
+            // path. Otherwise the winner depends on the path taken.
+            let root_base = self.root.as_ref().map(|r| self.ws.base_uri(r));
+            let in_root = declarations
+                .iter()
+                .find(|d| Some(self.ws.base_uri(d)) == root_base);
+            match in_root {
+                Some(d) => loc = d.clone(),
+                None => {
+                    self.error(&at, format!("$dynamicRef \"{target}\" depends on the dynamic scope ($dynamicAnchor \"{fragment}\" is declared more than once, not by the root), which cannot be compiled statically"));
+                    return None;
+                }
+            }
         }
         match self.ws.node(&loc) {
             Ok(target) => Some(self.schema(&target)),

@@ -175,11 +175,7 @@ fn compile_group(
     };
     let (code, validate, refused) =
         match douane_compiler::compile_schema(&module, &root, &options, &reader) {
-            Ok(code) => (
-                import_evaluated(&escape_controls(&code)),
-                format!("Some({module}::validate)"),
-                "None".to_owned(),
-            ),
+            Ok(code) => (code, format!("Some({module}::validate)"), "None".to_owned()),
             Err(diags) => {
                 let reason = diags
                     .errors()
@@ -242,49 +238,4 @@ fn module_name(dir: &str, file: &str, index: usize) -> String {
 /// Descriptions and reasons become ids in one-line expected files.
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// FIXME(compiler): doc comments name the schema's pointer with raw control
-/// characters (`/properties/foo\rbar`), which rustc rejects (`\r`) or
-/// clippy warns about (`\t`). The emitter escapes them in string literals,
-/// so only comments hold them: spell them out. Remove once the emitter
-/// escapes them itself.
-fn escape_controls(code: &str) -> String {
-    code.chars()
-        .map(|c| match c {
-            '\n' => "\n".to_owned(),
-            c if c.is_control() => c.escape_default().to_string(),
-            c => c.to_string(),
-        })
-        .collect()
-}
-
-/// FIXME(compiler): validators that track evaluated properties or items
-/// (`unevaluatedProperties`, `unevaluatedItems`) name `Evaluated`, which
-/// the emitted module does not import, so they do not compile. Add the
-/// import; remove once `emit::schema_module` imports it itself.
-fn import_evaluated(code: &str) -> String {
-    const IMPORT: &str = "use douane_runtime::validate::Evaluated;";
-    // A `use` item, possibly spread over lines by prettyplease.
-    let imported = code.split(';').any(|item| {
-        item.lines()
-            .skip_while(|line| !line.trim_start().starts_with("use "))
-            .any(|line| line.contains("Evaluated"))
-    });
-    if imported || !code.contains("Evaluated") {
-        return code.to_owned();
-    }
-    let mut out = String::with_capacity(code.len() + IMPORT.len() + 8);
-    let mut done = false;
-    for line in code.lines() {
-        out.push_str(line);
-        out.push('\n');
-        if !done && line.starts_with("pub mod ") && line.ends_with('{') {
-            out.push_str("    ");
-            out.push_str(IMPORT);
-            out.push('\n');
-            done = true;
-        }
-    }
-    out
 }

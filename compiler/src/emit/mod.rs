@@ -32,19 +32,46 @@ pub fn api_module(api: &Api) -> String {
 /// Formatted Rust for a standalone schema: `pub mod <module>` with
 /// `pub fn validate(v: &Value, out: &mut Violations) -> bool` and the
 /// validators it calls.
+/// Lint allowances carried by every generated module, so that the crate
+/// including it stays warning-free whatever the contract: generated code
+/// favours one uniform shape per keyword over the tersest Rust (a `match`
+/// with one arm, a flag set but not read on some paths, a helper that only
+/// some contracts call).
+fn lint_allowances() -> TokenStream {
+    quote! {
+        #[allow(
+            dead_code,
+            unused_imports,
+            unused_mut,
+            unused_variables,
+            unused_assignments,
+            clippy::needless_return,
+            clippy::needless_else,
+            clippy::if_same_then_else,
+            clippy::get_first,
+            clippy::match_single_binding,
+            clippy::match_like_matches_macro,
+            clippy::single_match,
+            clippy::collapsible_if,
+            clippy::collapsible_match
+        )]
+    }
+}
+
 pub fn schema_module(module: &str, source: &str, schemas: &[Schema], root: SchemaId) -> String {
     let emitter = SchemaEmitter::new(schemas);
     let root_fn = emitter.schema_fn(root).clone();
     let (fns, statics) = emitter.emit(&[root]);
     let module = module_ident(module);
     let doc = format!(" Validator compiled from `{source}`.");
+    let allowances = lint_allowances();
     let tokens = quote! {
         #[doc = #doc]
-        #[allow(unused_imports, clippy::needless_return, clippy::match_single_binding, clippy::match_like_matches_macro, clippy::single_match, clippy::collapsible_if, clippy::collapsible_match)]
+        #allowances
         pub mod #module {
             use douane_runtime::__private::{BoundedRegex, LazyLock, Regex};
             use douane_runtime::json::{self, Value};
-            use douane_runtime::validate::{formats, Violations};
+            use douane_runtime::validate::{formats, Evaluated, Violations};
 
             /// Validates `v`; violations go to `out`.
             pub fn validate(v: &Value<'_>, out: &mut Violations) -> bool {
@@ -202,6 +229,7 @@ impl<'a> Emitter<'a> {
                 PathItem { template: #template, operations: &[#(#ops),*], allow: #allow }
             }
         });
+        let allowances = lint_allowances();
         let router = router::router(&api.path_items);
         // Validators are emitted for what requests reach: parameters and bodies.
         let roots: Vec<SchemaId> = api
@@ -224,13 +252,13 @@ impl<'a> Emitter<'a> {
 
         quote! {
             #[doc = #doc]
-            #[allow(unused_imports, clippy::needless_return, clippy::match_single_binding, clippy::match_like_matches_macro, clippy::single_match, clippy::collapsible_if, clippy::collapsible_match)]
+            #allowances
             pub mod #module {
                 use douane_runtime::__private::{BoundedRegex, LazyLock, Regex};
                 use douane_runtime::contract::{Api, BodyCheck, MediaType, Method, MockResponse, Operation, PathItem, RequestBody};
                 use douane_runtime::json::{self, Value};
                 use douane_runtime::validate::params::{self, match_segment, Piece};
-                use douane_runtime::validate::{formats, Captures, Kind, Location, RequestParts, Shape, Violations};
+                use douane_runtime::validate::{formats, Captures, Evaluated, Kind, Location, RequestParts, Shape, Violations};
 
                 /// This API's tables, read by the runtime.
                 pub const API: Api = Api {

@@ -169,13 +169,24 @@ impl<'a> SchemaEmitter<'a> {
         (plain, tracked)
     }
 
-    /// A call of schema `id` on `v`: through its tracking variant (sharing
-    /// `ev`) when the caller tracks, plainly otherwise.
-    fn call(&self, id: SchemaId, track: bool, ev: TokenStream) -> TokenStream {
+    /// A call of schema `id` on `v`: through its tracking variant when the
+    /// caller tracks, plainly otherwise.
+    ///
+    /// A tracked subschema records into a fresh set, merged into `ev` only
+    /// when it matches: its own `unevaluated*` must not see its siblings'
+    /// annotations, and a failed branch's annotations do not count.
+    fn call(&self, id: SchemaId, track: bool) -> TokenStream {
         let f = self.schema_fn(id);
         if track && self.schema_of(id).always.is_none() {
             let f_ev = format_ident!("{}_ev", f);
-            quote!(#f_ev(v, out, #ev))
+            quote! {{
+                let mut e = Evaluated::default();
+                let m = #f_ev(v, out, &mut e);
+                if m {
+                    ev.merge(&e);
+                }
+                m
+            }}
         } else {
             quote!(#f(v, out))
         }
@@ -219,7 +230,9 @@ impl<'a> SchemaEmitter<'a> {
             self.schema_fn(id).clone()
         };
         let doc = match &s.origin {
-            Some(o) => format!(" `{}#{}`", o.file, o.pointer),
+            // Pointers may hold control characters (a key with a tab):
+            // spelled out, as a doc comment cannot carry them.
+            Some(o) => format!(" `{}#{}`", o.file, o.pointer.escape_debug()),
             None => " Implicit schema.".to_owned(),
         };
         let ev_param = track.then(|| quote!(, ev: &mut Evaluated));
@@ -386,8 +399,10 @@ impl<'a> SchemaEmitter<'a> {
                     }
                 }
                 out.end_probe();
-                if matched < #min_lit { #too_few }
             };
+            if min > 0 {
+                contains.extend(quote!(if matched < #min_lit { #too_few }));
+            }
             if let Some(max) = s.max_contains {
                 let too_many = fail(
                     "maxContains",
@@ -670,7 +685,7 @@ impl<'a> SchemaEmitter<'a> {
             }
         }
         for (key, dep) in &s.dependent_schemas {
-            let call = self.call(*dep, track, quote!(ev));
+            let call = self.call(*dep, track);
             checks.push(quote! {
                 if members.iter().any(|(k, _)| k == #key) && !#call {
                     ok = false;
@@ -693,7 +708,7 @@ impl<'a> SchemaEmitter<'a> {
     fn composition_checks(&self, s: &Schema, track: bool) -> Vec<TokenStream> {
         let mut checks = Vec::new();
         for id in s.reference.iter().chain(&s.all_of) {
-            let call = self.call(*id, track, quote!(ev));
+            let call = self.call(*id, track);
             checks.push(quote! {
                 if !#call {
                     ok = false;
@@ -705,17 +720,7 @@ impl<'a> SchemaEmitter<'a> {
         }
         // In a tracking validator every branch runs (its annotations count
         // when it matches); otherwise the first match settles `anyOf`.
-        let branch = |id: &SchemaId| {
-            let call = self.call(*id, true, quote!(&mut e));
-            quote! {{
-                let mut e = Evaluated::default();
-                let m = #call;
-                if m {
-                    ev.merge(&e);
-                }
-                m
-            }}
-        };
+        let branch = |id: &SchemaId| self.call(*id, true);
         if let Some(d) = &s.discriminator {
             checks.push(self.discriminated(s, d, track));
         }
@@ -782,7 +787,7 @@ impl<'a> SchemaEmitter<'a> {
                 quote!(#f(v, out))
             };
             let then = c.then.map(|t| {
-                let call = self.call(t, track, quote!(ev));
+                let call = self.call(t, track);
                 quote! {
                     if !#call {
                         ok = false;
@@ -793,7 +798,7 @@ impl<'a> SchemaEmitter<'a> {
                 }
             });
             let otherwise = c.otherwise.map(|t| {
-                let call = self.call(t, track, quote!(ev));
+                let call = self.call(t, track);
                 quote! {
                     if !#call {
                         ok = false;
@@ -820,7 +825,7 @@ impl<'a> SchemaEmitter<'a> {
     fn discriminated(&self, s: &Schema, d: &Discriminator, track: bool) -> TokenStream {
         let property = &d.property;
         let arms = d.mapping.iter().map(|(value, id)| {
-            let call = self.call(*id, track, quote!(ev));
+            let call = self.call(*id, track);
             quote!(#value => #call,)
         });
         let values: Vec<&str> = d.mapping.iter().map(|(v, _)| v.as_str()).collect();
@@ -1060,7 +1065,10 @@ fn value_checks(id: SchemaId, s: &Schema) -> Vec<TokenStream> {
             "enum",
             message(&format!("must be one of: {}", shown.join(", "))),
         );
-        if values.iter().all(Value::is_string) {
+        if values.is_empty() {
+            let f = fail("enum", message("no value is allowed (empty enum)"));
+            checks.push(quote!({ #f }));
+        } else if values.iter().all(Value::is_string) {
             let strings = values.iter().filter_map(Value::as_str);
             checks.push(quote! {
                 let in_enum = match v {

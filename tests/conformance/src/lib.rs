@@ -92,21 +92,6 @@ impl Case {
 }
 
 /// The generated modules and table (`build.rs`).
-// FIXME(compiler): the emitter's modules carry their own allowances, but
-// the code it emits today for the 2020-12 applicators still trips these
-// lints; each is listed with the construct that triggers it. Remove them
-// as the emitter stops producing it.
-#[allow(
-    dead_code,                          // `schema_N` (and its statics) beside an `_ev` twin that is the one called
-    unused_assignments,                 // `matched` in contains loops
-    unused_mut,                         // `let mut ok = true` never reassigned
-    unused_variables,                   // `out` in checks that never report
-    unused_comparisons,                 // `matched < 0` on a `usize`
-    clippy::absurd_extreme_comparisons, // the same `matched < 0`
-    clippy::get_first,                  // `items.get(0)` for prefixItems
-    clippy::needless_else,              // `if condition {} else {}` in if/then/else
-    clippy::if_same_then_else           // the same empty if/else
-)]
 mod generated {
     use super::{Case, Test};
 
