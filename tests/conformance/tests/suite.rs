@@ -57,7 +57,37 @@ fn draft4_openapi30() {
 
 #[test]
 fn optional_format() {
-    check_part(&OPTIONAL_FORMAT);
+    let summary = check_part(&OPTIONAL_FORMAT);
+    // The formats Douane asserts in requests must pass every test; the
+    // others (idn-*, iri*, json-pointer, uri-template, regex) are unknown
+    // to it, ignored with a build warning, and only recorded here.
+    const ASSERTED: &[&str] = &[
+        "date-time",
+        "date",
+        "time",
+        "duration",
+        "email",
+        "hostname",
+        "ipv4",
+        "ipv6",
+        "uri",
+        "uri-reference",
+        "uuid",
+    ];
+    let asserted_failures: Vec<&str> = summary
+        .failures
+        .iter()
+        .map(|f| f.id.as_str())
+        .filter(|id| {
+            ASSERTED
+                .iter()
+                .any(|a| id.contains(&format!("/format/{a}.json/")))
+        })
+        .collect();
+    assert!(
+        asserted_failures.is_empty(),
+        "asserted formats failing: {asserted_failures:#?}"
+    );
 }
 
 #[test]
