@@ -325,6 +325,9 @@ impl Format {
 pub struct Bound {
     pub value: f64,
     pub text: String,
+    /// The bound as an integer when it is one beyond ±2^53, where f64
+    /// cannot tell neighbouring integers apart: compared exactly then.
+    pub big_integer: Option<i128>,
 }
 
 /// One schema in the single dialect of the IR (JSON Schema 2020-12 core

@@ -1330,10 +1330,18 @@ impl Lowerer<'_, '_> {
 
     fn bound(&mut self, value: &Value, at: &Loc) -> Option<Bound> {
         match value {
-            Value::Number(n) => Some(Bound {
-                value: n.as_f64().unwrap_or(f64::NAN),
-                text: n.to_string(),
-            }),
+            Value::Number(n) => {
+                let value = n.as_f64().unwrap_or(f64::NAN);
+                let exact = n
+                    .as_i64()
+                    .map(i128::from)
+                    .or_else(|| n.as_u64().map(i128::from));
+                Some(Bound {
+                    value,
+                    text: n.to_string(),
+                    big_integer: exact.filter(|i| i.unsigned_abs() > 1 << 53),
+                })
+            }
             _ => {
                 self.error(at, "must be a number");
                 None

@@ -51,6 +51,26 @@ impl Number {
 }
 
 impl Number {
+    /// Exact comparison with an integer (bounds beyond ±2^53, where f64
+    /// cannot tell neighbouring integers apart).
+    pub fn cmp_i128(self, bound: i128) -> std::cmp::Ordering {
+        match self {
+            Number::PosInt(n) => i128::from(n).cmp(&bound),
+            Number::NegInt(n) => i128::from(n).cmp(&bound),
+            Number::Float(f) => {
+                let b = bound as f64;
+                if f < b {
+                    std::cmp::Ordering::Less
+                } else if f > b {
+                    std::cmp::Ordering::Greater
+                } else {
+                    // Equal as floats: `f` is integral, compare exactly.
+                    (f as i128).cmp(&bound)
+                }
+            }
+        }
+    }
+
     /// `multipleOf`: exact for integers, within float rounding otherwise.
     pub fn is_multiple_of(self, divisor: f64) -> bool {
         if divisor.fract() == 0.0 && divisor.abs() < u64::MAX as f64 {
@@ -371,6 +391,24 @@ mod tests {
             r#"{"a": 1, "\u0061": 2}"#,
             Err(ParseError::DuplicateKey("a".into())),
         );
+    }
+
+    #[test]
+    fn big_integers_compare_exactly() {
+        use std::cmp::Ordering::*;
+        let big = (1i128 << 53) + 1;
+        assert_eq!(Number::PosInt(1u64 << 53).cmp_i128(big), Less);
+        assert_eq!(Number::PosInt((1u64 << 53) + 1).cmp_i128(big), Equal);
+        assert_eq!(
+            Number::PosInt(u64::MAX).cmp_i128(i128::from(u64::MAX) - 1),
+            Greater
+        );
+        assert_eq!(
+            Number::NegInt(i64::MIN).cmp_i128(i128::from(i64::MIN)),
+            Equal
+        );
+        assert_eq!(Number::Float(1e30).cmp_i128(i128::from(u64::MAX)), Greater);
+        assert_eq!(Number::Float(0.5).cmp_i128(big), Less);
     }
 
     #[test]

@@ -1138,28 +1138,44 @@ fn type_check(types: &[JsonType]) -> TokenStream {
 
 fn number_checks(s: &Schema) -> Option<TokenStream> {
     let mut checks = Vec::new();
-    let mut bound =
-        |b: &Option<Bound>, rule: &str, op: &str, fails_when: fn(TokenStream) -> TokenStream| {
-            if let Some(b) = b {
-                let f = fail(rule, message(&format!("must be {op} {}", b.text)));
-                let value = f64_lit(b.value);
-                let cond = fails_when(quote!(#value));
-                checks.push(quote!(if #cond { #f }));
-            }
-        };
-    bound(&s.minimum, "minimum", "≥", |b| quote!(x < #b));
+    // `fails` lists the orderings of value against bound that break it.
+    let mut bound = |b: &Option<Bound>,
+                     rule: &str,
+                     op: &str,
+                     fails: fn(TokenStream, TokenStream) -> TokenStream,
+                     exact: &str| {
+        if let Some(b) = b {
+            let f = fail(rule, message(&format!("must be {op} {}", b.text)));
+            let cond = match b.big_integer {
+                // Beyond 2^53, compared as integers.
+                Some(i) => {
+                    let i = Literal::i128_unsuffixed(i);
+                    let test = Ident::new(exact, Span::call_site());
+                    quote!(n.cmp_i128(#i).#test())
+                }
+                None => {
+                    let value = f64_lit(b.value);
+                    fails(quote!(x), quote!(#value))
+                }
+            };
+            checks.push(quote!(if #cond { #f }));
+        }
+    };
+    bound(&s.minimum, "minimum", "≥", |x, b| quote!(#x < #b), "is_lt");
     bound(
         &s.exclusive_minimum,
         "exclusiveMinimum",
         ">",
-        |b| quote!(x <= #b),
+        |x, b| quote!(#x <= #b),
+        "is_le",
     );
-    bound(&s.maximum, "maximum", "≤", |b| quote!(x > #b));
+    bound(&s.maximum, "maximum", "≤", |x, b| quote!(#x > #b), "is_gt");
     bound(
         &s.exclusive_maximum,
         "exclusiveMaximum",
         "<",
-        |b| quote!(x >= #b),
+        |x, b| quote!(#x >= #b),
+        "is_ge",
     );
     if let Some(m) = &s.multiple_of {
         let f = fail(
@@ -1191,7 +1207,7 @@ fn number_checks(s: &Schema) -> Option<TokenStream> {
         &s.exclusive_maximum,
     ]
     .iter()
-    .any(|b| b.is_some());
+    .any(|b| b.as_ref().is_some_and(|b| b.big_integer.is_none()));
     let x = bounded.then(|| quote!(let x = n.as_f64();));
     Some(quote! {
         if let Value::Number(n) = v {
