@@ -92,12 +92,15 @@ fn output_directory() -> PathBuf {
         .join("criterion")
 }
 
-/// Median time per iteration in nanoseconds of one benchmark, if it ran.
-fn median_ns(dir: &std::path::Path, group: &str, id: &str) -> Option<f64> {
+/// Criterion's typical time per iteration in nanoseconds (the slope of the
+/// linear fit, else the mean: the estimate it prints), if the benchmark ran.
+fn typical_ns(dir: &std::path::Path, group: &str, id: &str) -> Option<f64> {
     let path = dir.join(group).join(id).join("new/estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["median"]["point_estimate"].as_f64()
+    v["slope"]["point_estimate"]
+        .as_f64()
+        .or_else(|| v["mean"]["point_estimate"].as_f64())
 }
 
 fn human(ns: f64) -> String {
@@ -109,7 +112,7 @@ fn human(ns: f64) -> String {
 }
 
 fn summary(dir: &std::path::Path) {
-    println!("\nSummary (median per call; ratio = jsonschema / douane, target ≥ 5×)");
+    println!("\nSummary (time per call; ratio = jsonschema / douane, target ≥ 5×)");
     println!(
         "{:<22} {:>9} {:>12} {:>12} {:>8}",
         "benchmark", "payload", "douane", "jsonschema", "ratio"
@@ -118,8 +121,8 @@ fn summary(dir: &std::path::Path) {
         let size = payloads::by_name(name).len();
         for group in [format!("validate_{name}"), format!("parse_validate_{name}")] {
             let (Some(ours), Some(theirs)) = (
-                median_ns(dir, &group, "douane"),
-                median_ns(dir, &group, "jsonschema"),
+                typical_ns(dir, &group, "douane"),
+                typical_ns(dir, &group, "jsonschema"),
             ) else {
                 continue;
             };

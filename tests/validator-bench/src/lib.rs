@@ -105,7 +105,7 @@ pub mod payloads {
         r#"{"id":"3f2b8c1e-9d4a-4e6b-8a7c-1d2e3f4a5b6c","name":"Ada Lovelace","email":"ada@example.org","age":36,"role":"editor","score":87.5,"createdAt":"2024-03-01T12:30:00Z","active":true,"tags":["math","engines"]}"#.to_owned()
     }
 
-    /// A valid `medium` payload (≈10 KB: an order of 50 lines).
+    /// A valid `medium` payload (≈10 KB: an order of 70 lines).
     pub fn medium() -> String {
         let mut r = Rng(7);
         let mut s = String::new();
@@ -114,7 +114,7 @@ pub mod payloads {
             r#"{{"id":"{}","placedOn":"2024-02-29","status":"paid","customer":{{"name":"Grace Hopper","email":"grace@navy.example","address":{{"street":"1 Compiler Way","city":"Arlington","zip":"22201","country":"US"}},"billing":{{"street":"PO Box 42","city":"Arlington","country":"US"}}}},"coupon":"SPRING2024","payment":{{"card":"4111111111111111","expires":"09/27"}},"metadata":{{"channel":"web","priority":2,"gift":false,"note":null}},"lines":["#,
             r.uuid()
         );
-        for i in 0..50 {
+        for i in 0..70 {
             if i > 0 {
                 s.push(',');
             }

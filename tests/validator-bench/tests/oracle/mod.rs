@@ -198,16 +198,17 @@ pub struct Known {
 /// Disagreements found so far. Each entry states whether Douane or the
 /// oracle is right.
 pub const KNOWN: &[Known] = &[
-    // FIXME: Douane is wrong. `{"multipleOf": 0.01}` accepts `1e-20` (and
-    // `5e-324`): `Number::is_multiple_of` tolerates a quotient within
-    // `max(|q|, 1) * 4 * EPSILON` of an integer, an absolute tolerance near
-    // zero, so every nonzero number below ~8.9e-18 (4 ε × 0.01) passes.
-    // 1e-20 = 0.01 × 1e-18 is not a multiple; jsonschema says so.
+    // FIXME: Douane is wrong. `multipleOf` with a fractional divisor is
+    // approximate: `Number::is_multiple_of` accepts a quotient within
+    // `max(|q|, 1) * 4 * EPSILON` of an integer. So `{"multipleOf": 0.01}`
+    // accepts 0.010000000000000009 (= 0.01 × 1.0000000000000009), and, the
+    // tolerance being absolute near zero, every nonzero number below
+    // ~8.9e-18 (1e-20, 5e-324). jsonschema judges the decimal value.
     Known {
         schema: "library_book",
-        matches: |v| price(v).is_some_and(|p| p != 0.0 && p.abs() < 8e-18),
+        matches: |v| price(v).is_some_and(|p| decimal_places(p) > 2),
         douane: true,
-        why: "multipleOf accepts any tiny number",
+        why: "multipleOf accepts numbers within rounding of a multiple",
         example: r#"{"isbn": "9780441013593", "title": "D", "authors": ["A"], "price": 1e-20}"#,
     },
     // FIXME: Douane is wrong. `{"multipleOf": 0.01}` rejects `1e308`: the
@@ -216,7 +217,9 @@ pub const KNOWN: &[Known] = &[
     // f64::MAX × 0.01 is refused). jsonschema accepts it.
     Known {
         schema: "library_book",
-        matches: |v| price(v).is_some_and(|p| p.abs() > f64::MAX * 0.01),
+        matches: |v| {
+            price(v).is_some_and(|p| p.as_f64().is_some_and(|p| p.abs() > f64::MAX * 0.01))
+        },
         douane: false,
         why: "multipleOf rejects numbers whose quotient overflows",
         example: r#"{"isbn": "9780441013593", "title": "D", "authors": ["A"], "price": 1e308}"#,
@@ -224,8 +227,24 @@ pub const KNOWN: &[Known] = &[
 ];
 
 /// `price` of a `Book`.
-fn price(book: &Value) -> Option<f64> {
-    book.get("price").and_then(Value::as_f64)
+fn price(book: &Value) -> Option<&serde_json::Number> {
+    match book.get("price") {
+        Some(Value::Number(n)) => Some(n),
+        _ => None,
+    }
+}
+
+/// Digits after the decimal point of a number as written, trailing zeros
+/// excluded (`0.010` → 2, `1e-20` → 20, `1.5e3` → 0).
+fn decimal_places(n: &serde_json::Number) -> i64 {
+    let text = n.to_string();
+    let (mantissa, exponent) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m.to_owned(), e.parse::<i64>().expect("exponent")),
+        None => (text, 0),
+    };
+    let fraction = mantissa.split_once('.').map_or("", |(_, f)| f);
+    let digits = fraction.trim_end_matches('0').len() as i64;
+    (digits - exponent).max(0)
 }
 
 /// Compares both verdicts on `instance`: `Ok((douane's verdict, whether
