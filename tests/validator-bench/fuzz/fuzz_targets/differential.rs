@@ -11,7 +11,10 @@ use douane_validator_bench::SCHEMAS;
 use libfuzzer_sys::fuzz_target;
 
 #[path = "../../tests/oracle/mod.rs"]
-#[allow(dead_code, reason = "the examples of known disagreements are for the test")]
+#[allow(
+    dead_code,
+    reason = "the examples of known disagreements are for the test"
+)]
 mod oracle;
 
 /// Nesting limit given to our parser; deeper inputs are skipped.
