@@ -81,12 +81,69 @@ impl Number {
                 Number::Float(_) => {}
             }
         }
-        let q = self.as_f64() / divisor;
-        if !q.is_finite() {
+        // JSON numbers are decimals: compare the shortest decimal forms of
+        // both (what the texts said), exactly, rather than binary floats.
+        let (Some((vm, ve)), Some((dm, de))) = (decimal(self.as_f64()), decimal(divisor)) else {
+            return false;
+        };
+        if vm == 0 {
+            return true;
+        }
+        if dm == 0 {
             return false;
         }
-        (q - q.round()).abs() <= q.abs().max(1.0) * f64::EPSILON * 4.0
+        let dm = dm.unsigned_abs();
+        let vm = vm.unsigned_abs();
+        if ve >= de {
+            // vm·10^(ve−de) mod dm, by modular exponentiation (no overflow:
+            // dm has at most 17 digits).
+            let mut rem = vm % dm;
+            let mut base = 10 % dm;
+            let mut k = (ve - de) as u32;
+            while k > 0 {
+                if k & 1 == 1 {
+                    rem = rem * base % dm;
+                }
+                base = base * base % dm;
+                k >>= 1;
+            }
+            rem == 0
+        } else {
+            // vm must be divisible by dm·10^(de−ve).
+            match 10u128
+                .checked_pow((de - ve) as u32)
+                .and_then(|p| p.checked_mul(dm))
+            {
+                Some(d) => vm % d == 0,
+                None => false,
+            }
+        }
     }
+}
+
+/// The shortest decimal form of a finite float: `(mantissa, exponent)` with
+/// `x = mantissa · 10^exponent`, formatted on the stack (no allocation).
+fn decimal(x: f64) -> Option<(i128, i32)> {
+    use std::io::Write as _;
+    if !x.is_finite() {
+        return None;
+    }
+    let mut buf = [0u8; 40];
+    let mut cursor = &mut buf[..];
+    write!(cursor, "{x:e}").ok()?;
+    let len = 40 - cursor.len();
+    let text = std::str::from_utf8(&buf[..len]).ok()?;
+    let (digits, exp) = text.split_once('e')?;
+    let mut exp: i32 = exp.parse().ok()?;
+    let negative = digits.starts_with('-');
+    let digits = digits.trim_start_matches('-');
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    exp -= frac.len() as i32;
+    let mut mantissa: i128 = 0;
+    for b in int.bytes().chain(frac.bytes()) {
+        mantissa = mantissa * 10 + i128::from(b - b'0');
+    }
+    Some((if negative { -mantissa } else { mantissa }, exp))
 }
 
 impl PartialEq for Number {
@@ -391,6 +448,19 @@ mod tests {
             r#"{"a": 1, "\u0061": 2}"#,
             Err(ParseError::DuplicateKey("a".into())),
         );
+    }
+
+    #[test]
+    fn multiple_of_within_float_rounding_only() {
+        assert!(Number::Float(0.0075).is_multiple_of(0.0001));
+        assert!(Number::Float(19.99).is_multiple_of(0.01));
+        assert!(!Number::Float(1e-20).is_multiple_of(0.01));
+        assert!(!Number::Float(5e-324).is_multiple_of(0.01));
+        assert!(!Number::Float(0.010000000000000009).is_multiple_of(0.01));
+        assert!(Number::Float(1e308).is_multiple_of(0.01));
+        assert!(Number::Float(0.0).is_multiple_of(0.01));
+        assert!(Number::PosInt(10).is_multiple_of(2.0));
+        assert!(!Number::NegInt(-7).is_multiple_of(2.0));
     }
 
     #[test]

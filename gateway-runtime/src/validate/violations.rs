@@ -151,19 +151,24 @@ impl Violations {
     pub fn mark(&mut self) -> Option<usize> {
         self.depth += 1;
         if self.depth > Self::MAX_DEPTH {
-            if !self.too_deep {
-                self.too_deep = true;
-                self.items.push(Violation {
-                    location: self.location,
-                    name: self.name.clone(),
-                    pointer: String::new(),
-                    rule: "maxDepth",
-                    message: format!("nested deeper than {} levels", Self::MAX_DEPTH),
-                });
-            }
+            self.overflow();
             return None;
         }
         Some(self.items.len())
+    }
+
+    #[cold]
+    fn overflow(&mut self) {
+        if !self.too_deep {
+            self.too_deep = true;
+            self.items.push(Violation {
+                location: self.location,
+                name: self.name.clone(),
+                pointer: String::new(),
+                rule: "maxDepth",
+                message: format!("nested deeper than {} levels", Self::MAX_DEPTH),
+            });
+        }
     }
 
     /// Back from member `key`: its violations (recorded since `mark`) get
@@ -172,16 +177,7 @@ impl Violations {
     pub fn at_key(&mut self, mark: usize, key: &str) {
         self.depth -= 1;
         if self.items.len() > mark {
-            let mut segment = String::with_capacity(key.len() + 1);
-            segment.push('/');
-            for c in key.chars() {
-                match c {
-                    '~' => segment.push_str("~0"),
-                    '/' => segment.push_str("~1"),
-                    c => segment.push(c),
-                }
-            }
-            self.prefix(mark, &segment);
+            self.prefix_key(mark, key);
         }
     }
 
@@ -192,6 +188,20 @@ impl Violations {
         if self.items.len() > mark {
             self.prefix(mark, &format!("/{index}"));
         }
+    }
+
+    #[cold]
+    fn prefix_key(&mut self, mark: usize, key: &str) {
+        let mut segment = String::with_capacity(key.len() + 1);
+        segment.push('/');
+        for c in key.chars() {
+            match c {
+                '~' => segment.push_str("~0"),
+                '/' => segment.push_str("~1"),
+                c => segment.push(c),
+            }
+        }
+        self.prefix(mark, &segment);
     }
 
     #[cold]

@@ -191,61 +191,17 @@ pub struct Known {
     /// Douane's verdict, asserted.
     pub douane: bool,
     pub why: &'static str,
-    /// A minimal instance of the class, checked by the differential test.
-    pub example: &'static str,
 }
 
 /// Disagreements found so far. Each entry states whether Douane or the
 /// oracle is right.
 pub const KNOWN: &[Known] = &[
-    // FIXME: Douane is wrong. `multipleOf` with a fractional divisor is
-    // approximate: `Number::is_multiple_of` accepts a quotient within
-    // `max(|q|, 1) * 4 * EPSILON` of an integer. So `{"multipleOf": 0.01}`
-    // accepts 0.010000000000000009 (= 0.01 × 1.0000000000000009), and, the
-    // tolerance being absolute near zero, every nonzero number below
-    // ~8.9e-18 (1e-20, 5e-324). jsonschema judges the decimal value.
-    Known {
-        schema: "library_book",
-        matches: |v| price(v).is_some_and(|p| decimal_places(p) > 2),
-        douane: true,
-        why: "multipleOf accepts numbers within rounding of a multiple",
-        example: r#"{"isbn": "9780441013593", "title": "D", "authors": ["A"], "price": 1e-20}"#,
-    },
-    // FIXME: Douane is wrong. `{"multipleOf": 0.01}` rejects `1e308`: the
-    // quotient 1e310 overflows to infinity, which is treated as "not a
-    // multiple", although 10^308 is 0.01 × 10^310 (any number above
-    // f64::MAX × 0.01 is refused). jsonschema accepts it.
-    Known {
-        schema: "library_book",
-        matches: |v| {
-            price(v).is_some_and(|p| p.as_f64().is_some_and(|p| p.abs() > f64::MAX * 0.01))
-        },
-        douane: false,
-        why: "multipleOf rejects numbers whose quotient overflows",
-        example: r#"{"isbn": "9780441013593", "title": "D", "authors": ["A"], "price": 1e308}"#,
-    },
+    // Regressions, both fixed by judging `multipleOf` on the decimal forms:
+    // `{"multipleOf": 0.01}` used to accept 1e-20 (a float tolerance
+    // absolute near zero) and reject 1e308 (the quotient overflowed). The
+    // differential test now expects agreement on both; see
+    // `multiple_of_regressions` in tests/differential.rs.
 ];
-
-/// `price` of a `Book`.
-fn price(book: &Value) -> Option<&serde_json::Number> {
-    match book.get("price") {
-        Some(Value::Number(n)) => Some(n),
-        _ => None,
-    }
-}
-
-/// Digits after the decimal point of a number as written, trailing zeros
-/// excluded (`0.010` → 2, `1e-20` → 20, `1.5e3` → 0).
-fn decimal_places(n: &serde_json::Number) -> i64 {
-    let text = n.to_string();
-    let (mantissa, exponent) = match text.split_once(['e', 'E']) {
-        Some((m, e)) => (m.to_owned(), e.parse::<i64>().expect("exponent")),
-        None => (text, 0),
-    };
-    let fraction = mantissa.split_once('.').map_or("", |(_, f)| f);
-    let digits = fraction.trim_end_matches('0').len() as i64;
-    (digits - exponent).max(0)
-}
 
 /// Compares both verdicts on `instance`: `Ok((douane's verdict, whether
 /// this is a known disagreement))` when they agree or the disagreement is a
