@@ -15,15 +15,7 @@ fn main() {
     // A directory is rescanned recursively, shared fragments included.
     println!("cargo:rerun-if-changed={}", specs.display());
 
-    let files = douane_compiler::fs::root_files(&specs).unwrap_or_else(|e| fail(&e));
-    if files.is_empty() {
-        fail(&format!(
-            "no contract (.yaml, .yml, .json) in {}",
-            specs.display()
-        ));
-    }
-    let output = douane_compiler::compile(&files, &douane_compiler::fs::reader(&specs))
-        .unwrap_or_else(|d| fail(&format!("{d}\n(contracts in {})", specs.display())));
+    let output = douane_compiler::fs::compile_dir(&specs).unwrap_or_else(|e| fail(&e));
     for w in &output.warnings {
         println!("cargo:warning={w}");
     }

@@ -32,3 +32,17 @@ pub fn reader(base: &Path) -> impl Fn(&str) -> Result<String, String> + '_ {
         std::fs::read_to_string(base.join(name)).map_err(|e| e.to_string())
     }
 }
+
+/// Compiles every contract of a specs directory, as `build.rs` files do:
+/// the output, or every diagnostic as one message naming the directory.
+pub fn compile_dir(specs: &Path) -> Result<crate::Output, String> {
+    let files = root_files(specs)?;
+    if files.is_empty() {
+        return Err(format!(
+            "no contract (.yaml, .yml, .json) in {}",
+            specs.display()
+        ));
+    }
+    crate::compile(&files, &reader(specs))
+        .map_err(|d| format!("{d}\n(contracts in {})", specs.display()))
+}

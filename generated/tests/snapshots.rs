@@ -17,11 +17,7 @@ fn snapshots_dir() -> PathBuf {
 }
 
 fn compile() -> douane_compiler::Output {
-    let dir = specs_dir();
-    let files = douane_compiler::fs::root_files(&dir).expect("specs directory");
-    assert!(!files.is_empty(), "no spec in {}", dir.display());
-    douane_compiler::compile(&files, &douane_compiler::fs::reader(&dir))
-        .unwrap_or_else(|d| panic!("{d}"))
+    douane_compiler::fs::compile_dir(&specs_dir()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
