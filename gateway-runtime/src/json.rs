@@ -8,8 +8,8 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::hash::BuildHasher as _;
 
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 /// A JSON value borrowing from the input where it can.
 #[derive(Debug, Clone)]
@@ -23,12 +23,15 @@ pub enum Value<'a> {
     Object(Vec<(Cow<'a, str>, Value<'a>)>),
 }
 
-/// A JSON number, kept as an integer when it has no fraction or exponent
-/// and fits in 64 bits.
+/// A JSON number, kept as an exact integer when it has no fraction or
+/// exponent and fits in 128 bits.
 #[derive(Debug, Clone, Copy)]
 pub enum Number {
     PosInt(u64),
     NegInt(i64),
+    /// An integer beyond the 64-bit variants (never one they can hold), so
+    /// that a 30-digit value compares exactly with a 30-digit bound.
+    BigInt(i128),
     Float(f64),
 }
 
@@ -37,14 +40,25 @@ impl Number {
         match self {
             Number::PosInt(n) => n as f64,
             Number::NegInt(n) => n as f64,
+            Number::BigInt(n) => n as f64,
             Number::Float(f) => f,
+        }
+    }
+
+    /// The exact value of an integer variant.
+    fn as_i128(self) -> Option<i128> {
+        match self {
+            Number::PosInt(n) => Some(i128::from(n)),
+            Number::NegInt(n) => Some(i128::from(n)),
+            Number::BigInt(n) => Some(n),
+            Number::Float(_) => None,
         }
     }
 
     /// JSON Schema's notion of integer: `1.0` is an integer.
     pub fn is_integer(self) -> bool {
         match self {
-            Number::PosInt(_) | Number::NegInt(_) => true,
+            Number::PosInt(_) | Number::NegInt(_) | Number::BigInt(_) => true,
             Number::Float(f) => f.is_finite() && f.fract() == 0.0,
         }
     }
@@ -57,6 +71,7 @@ impl Number {
         match self {
             Number::PosInt(n) => i128::from(n).cmp(&bound),
             Number::NegInt(n) => i128::from(n).cmp(&bound),
+            Number::BigInt(n) => n.cmp(&bound),
             Number::Float(f) => {
                 let b = bound as f64;
                 if f < b {
@@ -78,6 +93,7 @@ impl Number {
             match self {
                 Number::PosInt(n) => return n % d == 0,
                 Number::NegInt(n) => return n.unsigned_abs() % d == 0,
+                Number::BigInt(n) => return n.unsigned_abs() % u128::from(d) == 0,
                 Number::Float(_) => {}
             }
         }
@@ -148,13 +164,9 @@ fn decimal(x: f64) -> Option<(i128, i32)> {
 
 impl PartialEq for Number {
     fn eq(&self, other: &Number) -> bool {
-        match (*self, *other) {
-            (Number::PosInt(a), Number::PosInt(b)) => a == b,
-            (Number::NegInt(a), Number::NegInt(b)) => a == b,
-            (Number::PosInt(_), Number::NegInt(_)) | (Number::NegInt(_), Number::PosInt(_)) => {
-                false
-            }
-            (a, b) => a.as_f64() == b.as_f64(),
+        match (self.as_i128(), other.as_i128()) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.as_f64() == other.as_f64(),
         }
     }
 }
@@ -221,16 +233,80 @@ impl Value<'_> {
     }
 }
 
-/// Index pair of the first two equal items, for `uniqueItems`.
+/// Index pair of the first two equal items, for `uniqueItems`: the
+/// smallest `(i, j)`, whichever way it is found.
+///
+/// Short arrays compare every pair; longer ones group items by a hash that
+/// agrees with JSON Schema equality first, so that a 100,000-item array
+/// costs a sort, not five billion comparisons.
 pub fn first_duplicate(items: &[Value<'_>]) -> Option<(usize, usize)> {
-    for (i, a) in items.iter().enumerate() {
-        for (j, b) in items.iter().enumerate().skip(i + 1) {
-            if a == b {
-                return Some((i, j));
+    if items.len() <= 16 {
+        for (i, a) in items.iter().enumerate() {
+            for (j, b) in items.iter().enumerate().skip(i + 1) {
+                if a == b {
+                    return Some((i, j));
+                }
+            }
+        }
+        return None;
+    }
+    let state = std::collections::hash_map::RandomState::new();
+    let mut keyed: Vec<(u64, usize)> = items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (equality_hash(v, &state), i))
+        .collect();
+    keyed.sort_unstable();
+    let mut best: Option<(usize, usize)> = None;
+    for group in keyed.chunk_by(|a, b| a.0 == b.0) {
+        for (k, &(_, i)) in group.iter().enumerate() {
+            for &(_, j) in &group[k + 1..] {
+                // Indices ascend within a group (the sort's second key).
+                if best.is_none_or(|b| (i, j) < b) && items[i] == items[j] {
+                    best = Some((i, j));
+                }
             }
         }
     }
-    None
+    best
+}
+
+/// A hash under which values equal for JSON Schema (`1` and `1.0`, objects
+/// in any member order) collide.
+fn equality_hash(v: &Value<'_>, state: &std::collections::hash_map::RandomState) -> u64 {
+    use std::hash::{Hash, Hasher};
+    fn feed<H: Hasher>(v: &Value<'_>, h: &mut H, state: &std::collections::hash_map::RandomState) {
+        match v {
+            Value::Null => 0u8.hash(h),
+            Value::Bool(b) => (1u8, b).hash(h),
+            Value::Number(n) => {
+                // Equal numbers have equal `f64` images (integers beyond
+                // 2^53 may share one: a collision, settled by `==`).
+                let f = n.as_f64();
+                (2u8, if f == 0.0 { 0 } else { f.to_bits() }).hash(h)
+            }
+            Value::String(s) => (4u8, &**s).hash(h),
+            Value::Array(items) => {
+                (5u8, items.len()).hash(h);
+                for item in items {
+                    feed(item, h, state);
+                }
+            }
+            Value::Object(members) => {
+                // Order-independent: a sum of per-member hashes.
+                let sum = members.iter().fold(0u64, |acc, (k, v)| {
+                    let mut m = state.build_hasher();
+                    k.hash(&mut m);
+                    feed(v, &mut m, state);
+                    acc.wrapping_add(m.finish())
+                });
+                (6u8, members.len(), sum).hash(h);
+            }
+        }
+    }
+    let mut h = state.build_hasher();
+    feed(v, &mut h, state);
+    h.finish()
 }
 
 /// Why a body is not acceptable JSON.
@@ -256,155 +332,450 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
-// Errors raised inside the visitor travel through serde_json as custom
-// messages; these prefixes let `parse` turn them back into typed errors.
-const DUPLICATE: &str = "\u{0}duplicate:";
-const TOO_DEEP: &str = "\u{0}too-deep";
-
 /// Parses `input` strictly: RFC 8259 JSON, unique keys, at most `max_depth`
 /// nested arrays/objects, nothing after the value but whitespace.
+///
+/// A hand-written, iterative parser: no recursion (a deep document cannot
+/// overflow the stack, whatever the configured limit), one UTF-8 check of
+/// the whole input, strings borrowed unless they hold escapes, and one
+/// exact-size allocation per array or object (children are gathered on two
+/// scratch stacks shared by every level, then moved out).
 pub fn parse(input: &[u8], max_depth: u32) -> Result<Value<'_>, ParseError> {
-    let mut de = serde_json::Deserializer::from_slice(input);
-    let value = Seed {
-        depth: 0,
-        max_depth,
-    }
-    .deserialize(&mut de)
-    .map_err(|e| convert_error(e, max_depth))?;
-    de.end().map_err(|e| convert_error(e, max_depth))?;
+    let text = match std::str::from_utf8(input) {
+        Ok(text) => text,
+        Err(e) => {
+            return Err(Parser::new("", 0).error_at(e.valid_up_to(), input, "invalid UTF-8"));
+        }
+    };
+    let mut p = Parser::new(text, max_depth);
+    let value = p.document()?;
     Ok(value)
 }
 
-fn convert_error(e: serde_json::Error, max_depth: u32) -> ParseError {
-    let msg = e.to_string();
-    if let Some(rest) = msg.strip_prefix(DUPLICATE) {
-        // serde_json appends " at line L column C"; the key is what precedes it.
-        let key = rest.rsplit_once(" at line ").map_or(rest, |(k, _)| k);
-        return ParseError::DuplicateKey(key.to_owned());
-    }
-    if msg.starts_with(TOO_DEEP) || e.to_string().contains("recursion limit exceeded") {
-        return ParseError::TooDeep(max_depth);
-    }
-    ParseError::Malformed(msg)
+/// An open array or object while its children are parsed.
+struct Frame<'a> {
+    /// Index of its first child on the scratch stack of its kind.
+    start: usize,
+    /// For an object: the key whose value is being parsed.
+    key: Option<Cow<'a, str>>,
+    /// For a large object: hashes of its keys so far (duplicate detection
+    /// stays linear; a hash hit is confirmed by comparing the keys).
+    key_hashes: Option<std::collections::HashSet<u64>>,
 }
 
-#[derive(Clone, Copy)]
-struct Seed {
-    depth: u32,
+/// Objects with more members than this check duplicates through a hash set.
+const LINEAR_KEY_SCAN: usize = 16;
+
+struct Parser<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
     max_depth: u32,
+    /// Open containers, innermost last; `Some(frame)` in `objects` order.
+    frames: Vec<(bool, Frame<'a>)>,
+    items: Vec<Value<'a>>,
+    members: Vec<(Cow<'a, str>, Value<'a>)>,
+    hasher: Option<std::collections::hash_map::RandomState>,
 }
 
-impl Seed {
-    fn nested<E: de::Error>(self) -> Result<Seed, E> {
-        if self.depth >= self.max_depth {
-            return Err(E::custom(TOO_DEEP));
+impl<'a> Parser<'a> {
+    fn new(text: &'a str, max_depth: u32) -> Parser<'a> {
+        Parser {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            max_depth,
+            frames: Vec::new(),
+            items: Vec::new(),
+            members: Vec::new(),
+            hasher: None,
         }
-        Ok(Seed {
-            depth: self.depth + 1,
-            max_depth: self.max_depth,
+    }
+
+    /// A `Malformed` error naming the line and column of byte `at`.
+    fn error_at(&self, at: usize, bytes: &[u8], what: &str) -> ParseError {
+        let before = &bytes[..at.min(bytes.len())];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = before.len() - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+        ParseError::Malformed(format!("{what} at line {line} column {column}"))
+    }
+
+    fn error(&self, what: &str) -> ParseError {
+        self.error_at(self.pos, self.bytes, what)
+    }
+
+    /// What was found where something else was expected.
+    fn unexpected(&self, expected: &str) -> ParseError {
+        match self.bytes.get(self.pos) {
+            None => self.error(&format!("EOF while parsing {expected}")),
+            Some(_) => self.error(&format!("expected {expected}")),
+        }
+    }
+
+    #[inline]
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn document(&mut self) -> Result<Value<'a>, ParseError> {
+        let value = self.value()?;
+        self.skip_whitespace();
+        if self.pos != self.bytes.len() {
+            return Err(self.error("trailing characters"));
+        }
+        Ok(value)
+    }
+
+    fn open(&mut self, object: bool) -> Result<(), ParseError> {
+        if self.frames.len() as u32 >= self.max_depth {
+            return Err(ParseError::TooDeep(self.max_depth));
+        }
+        let start = if object {
+            self.members.len()
+        } else {
+            self.items.len()
+        };
+        self.frames.push((
+            object,
+            Frame {
+                start,
+                key: None,
+                key_hashes: None,
+            },
+        ));
+        Ok(())
+    }
+
+    /// Parses one value, iteratively: containers push a frame and the loop
+    /// goes on with their first child; a finished value is attached to its
+    /// parent, closing as many containers as the input closes.
+    fn value(&mut self) -> Result<Value<'a>, ParseError> {
+        let base = self.frames.len();
+        'value: loop {
+            self.skip_whitespace();
+            let mut done = match self.peek() {
+                Some(b'{') => {
+                    self.pos += 1;
+                    self.open(true)?;
+                    self.skip_whitespace();
+                    if self.peek() == Some(b'}') {
+                        self.pos += 1;
+                        self.frames.pop();
+                        Value::Object(Vec::new())
+                    } else {
+                        self.member_key()?;
+                        continue 'value;
+                    }
+                }
+                Some(b'[') => {
+                    self.pos += 1;
+                    self.open(false)?;
+                    self.skip_whitespace();
+                    if self.peek() == Some(b']') {
+                        self.pos += 1;
+                        self.frames.pop();
+                        Value::Array(Vec::new())
+                    } else {
+                        continue 'value;
+                    }
+                }
+                Some(b'"') => Value::String(self.string()?),
+                Some(b't') => self.literal("true", Value::Bool(true))?,
+                Some(b'f') => self.literal("false", Value::Bool(false))?,
+                Some(b'n') => self.literal("null", Value::Null)?,
+                Some(b'-' | b'0'..=b'9') => Value::Number(self.number()?),
+                _ => return Err(self.unexpected("value")),
+            };
+            // Attach `done` to its parent; close parents the input closes.
+            loop {
+                if self.frames.len() == base {
+                    return Ok(done);
+                }
+                let (object, frame) = self.frames.last_mut().expect("frames above base");
+                if *object {
+                    let key = frame.key.take().expect("a key precedes each value");
+                    self.members.push((key, done));
+                } else {
+                    self.items.push(done);
+                }
+                let object = *object;
+                self.skip_whitespace();
+                match (self.peek(), object) {
+                    (Some(b','), true) => {
+                        self.pos += 1;
+                        self.skip_whitespace();
+                        self.member_key()?;
+                        continue 'value;
+                    }
+                    (Some(b','), false) => {
+                        self.pos += 1;
+                        continue 'value;
+                    }
+                    (Some(b'}'), true) => {
+                        self.pos += 1;
+                        let (_, frame) = self.frames.pop().expect("an open object");
+                        done = Value::Object(self.members.drain(frame.start..).collect());
+                    }
+                    (Some(b']'), false) => {
+                        self.pos += 1;
+                        let (_, frame) = self.frames.pop().expect("an open array");
+                        done = Value::Array(self.items.drain(frame.start..).collect());
+                    }
+                    (_, true) => return Err(self.unexpected("`,` or `}`")),
+                    (_, false) => return Err(self.unexpected("`,` or `]`")),
+                }
+            }
+        }
+    }
+
+    /// Reads `"key":` for the innermost object, refusing a duplicate.
+    fn member_key(&mut self) -> Result<(), ParseError> {
+        if self.peek() != Some(b'"') {
+            return Err(self.unexpected("object key"));
+        }
+        let key = self.string()?;
+        self.skip_whitespace();
+        if self.peek() != Some(b':') {
+            return Err(self.unexpected("`:`"));
+        }
+        self.pos += 1;
+        let hasher = &mut self.hasher;
+        let members = &self.members;
+        let (_, frame) = self.frames.last_mut().expect("an open object");
+        let siblings = &members[frame.start..];
+        let duplicate = if siblings.len() < LINEAR_KEY_SCAN {
+            siblings.iter().any(|(k, _)| *k == key)
+        } else {
+            let state = hasher.get_or_insert_with(Default::default);
+            let hashes = frame.key_hashes.get_or_insert_with(|| {
+                siblings
+                    .iter()
+                    .map(|(k, _)| state.hash_one(&**k))
+                    .collect()
+            });
+            !hashes.insert(state.hash_one(&*key)) && siblings.iter().any(|(k, _)| *k == key)
+        };
+        if duplicate {
+            return Err(ParseError::DuplicateKey(key.into_owned()));
+        }
+        frame.key = Some(key);
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &str, value: Value<'a>) -> Result<Value<'a>, ParseError> {
+        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(value)
+        } else {
+            Err(self.error("expected value"))
+        }
+    }
+
+    /// A string, the opening quote at `pos`; borrowed unless it has escapes.
+    fn string(&mut self) -> Result<Cow<'a, str>, ParseError> {
+        self.pos += 1;
+        let start = self.pos;
+        // Fast scan: most strings have no escape.
+        loop {
+            match self.bytes.get(self.pos) {
+                Some(b'"') => {
+                    let s = &self.text[start..self.pos];
+                    self.pos += 1;
+                    return Ok(Cow::Borrowed(s));
+                }
+                Some(b'\\') => break,
+                Some(&b) if b < 0x20 => {
+                    return Err(self.error("control character (\\u0000-\\u001F) found while parsing a string"));
+                }
+                Some(_) => self.pos += 1,
+                None => return Err(self.error("EOF while parsing a string")),
+            }
+        }
+        let mut owned = String::with_capacity(self.pos - start + 16);
+        owned.push_str(&self.text[start..self.pos]);
+        loop {
+            let run = self.pos;
+            while let Some(&b) = self.bytes.get(self.pos) {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            owned.push_str(&self.text[run..self.pos]);
+            match self.bytes.get(self.pos) {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(Cow::Owned(owned));
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let c = self.escape()?;
+                    owned.push(c);
+                }
+                Some(_) => {
+                    return Err(self.error("control character (\\u0000-\\u001F) found while parsing a string"));
+                }
+                None => return Err(self.error("EOF while parsing a string")),
+            }
+        }
+    }
+
+    /// The character of an escape, the backslash just consumed.
+    fn escape(&mut self) -> Result<char, ParseError> {
+        let Some(b) = self.peek() else {
+            return Err(self.error("EOF while parsing a string"));
+        };
+        self.pos += 1;
+        Ok(match b {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let first = self.hex4()?;
+                match first {
+                    0xD800..=0xDBFF => {
+                        if !self.bytes[self.pos..].starts_with(b"\\u") {
+                            return Err(self.error("lone leading surrogate in hex escape"));
+                        }
+                        self.pos += 2;
+                        let second = self.hex4()?;
+                        if !(0xDC00..=0xDFFF).contains(&second) {
+                            return Err(self.error("lone leading surrogate in hex escape"));
+                        }
+                        let c = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
+                        char::from_u32(c).expect("a surrogate pair is a scalar value")
+                    }
+                    0xDC00..=0xDFFF => {
+                        return Err(self.error("unexpected end of hex escape (lone trailing surrogate)"));
+                    }
+                    c => char::from_u32(c).expect("not a surrogate"),
+                }
+            }
+            _ => {
+                self.pos -= 1;
+                return Err(self.error("invalid escape"));
+            }
         })
     }
-}
 
-impl<'de> DeserializeSeed<'de> for Seed {
-    type Value = Value<'de>;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value<'de>, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Seed {
-    type Value = Value<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_unit<E>(self) -> Result<Value<'de>, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_bool<E>(self, b: bool) -> Result<Value<'de>, E> {
-        Ok(Value::Bool(b))
-    }
-
-    fn visit_u64<E>(self, n: u64) -> Result<Value<'de>, E> {
-        Ok(Value::Number(Number::PosInt(n)))
-    }
-
-    fn visit_i64<E>(self, n: i64) -> Result<Value<'de>, E> {
-        Ok(Value::Number(if n >= 0 {
-            Number::PosInt(n as u64)
-        } else {
-            Number::NegInt(n)
-        }))
-    }
-
-    fn visit_f64<E>(self, f: f64) -> Result<Value<'de>, E> {
-        Ok(Value::Number(Number::Float(f)))
-    }
-
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Value<'de>, E> {
-        Ok(Value::String(Cow::Borrowed(s)))
-    }
-
-    fn visit_str<E>(self, s: &str) -> Result<Value<'de>, E> {
-        Ok(Value::String(Cow::Owned(s.to_owned())))
-    }
-
-    fn visit_string<E>(self, s: String) -> Result<Value<'de>, E> {
-        Ok(Value::String(Cow::Owned(s)))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'de>, A::Error> {
-        let inner = self.nested()?;
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-        while let Some(item) = seq.next_element_seed(inner)? {
-            items.push(item);
+    fn hex4(&mut self) -> Result<u32, ParseError> {
+        let Some(digits) = self.bytes.get(self.pos..self.pos + 4) else {
+            return Err(self.error("EOF while parsing a string"));
+        };
+        let mut n = 0;
+        for &d in digits {
+            let v = match d {
+                b'0'..=b'9' => d - b'0',
+                b'a'..=b'f' => d - b'a' + 10,
+                b'A'..=b'F' => d - b'A' + 10,
+                _ => return Err(self.error("invalid escape")),
+            };
+            n = n * 16 + u32::from(v);
         }
-        Ok(Value::Array(items))
+        self.pos += 4;
+        Ok(n)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
-        let inner = self.nested()?;
-        let mut members: Vec<(Cow<'de, str>, Value<'de>)> = Vec::new();
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            // Linear scan: objects in request bodies are small; a hash set
-            // would cost more than it saves below a few dozen members.
-            if members.iter().any(|(k, _)| *k == key) {
-                return Err(de::Error::custom(format_args!("{DUPLICATE}{key}")));
+    /// A number in RFC 8259 syntax, the first byte at `pos`.
+    fn number(&mut self) -> Result<Number, ParseError> {
+        let (number, len) = scan_number(&self.bytes[self.pos..])
+            .map_err(|(at, what)| self.error_at(self.pos + at, self.bytes, what))?;
+        self.pos += len;
+        Ok(number)
+    }
+}
+
+/// Reads the longest JSON number at the start of `b`: its value and length,
+/// or the offset and description of the syntax error. Integers keep their
+/// exact value up to 128 bits; fractions and exponents become `f64`, which
+/// must be finite.
+pub(crate) fn scan_number(b: &[u8]) -> Result<(Number, usize), (usize, &'static str)> {
+    let negative = b.first() == Some(&b'-');
+    let mut i = usize::from(negative);
+    // Accumulate the magnitude while it fits (u64 first: the common case).
+    let mut small: u64 = 0;
+    let mut big: Option<u128> = None;
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            while let Some(&d) = b.get(i) {
+                if !d.is_ascii_digit() {
+                    break;
+                }
+                let digit = u64::from(d - b'0');
+                match big {
+                    None => match small.checked_mul(10).and_then(|n| n.checked_add(digit)) {
+                        Some(n) => small = n,
+                        None => big = Some(u128::from(small) * 10 + u128::from(digit)),
+                    },
+                    Some(n) => {
+                        big = Some(n.saturating_mul(10).saturating_add(u128::from(digit)))
+                    }
+                }
+                i += 1;
             }
-            let value = map.next_value_seed(inner)?;
-            members.push((key, value));
         }
-        Ok(Value::Object(members))
+        _ => return Err((i, "invalid number")),
     }
-}
-
-struct KeySeed;
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
-        d.deserialize_str(self)
+    let mut integral = true;
+    if b.get(i) == Some(&b'.') {
+        integral = false;
+        i += 1;
+        let frac = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == frac {
+            return Err((i, "invalid number"));
+        }
     }
-}
-
-impl<'de> Visitor<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
+    if let Some(b'e' | b'E') = b.get(i) {
+        integral = false;
+        i += 1;
+        if let Some(b'+' | b'-') = b.get(i) {
+            i += 1;
+        }
+        let exp = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == exp {
+            return Err((i, "invalid number"));
+        }
     }
-
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Borrowed(s))
+    if integral {
+        let number = match (big, negative) {
+            (None, false) => Some(Number::PosInt(small)),
+            (None, true) if small <= i64::MAX as u64 + 1 => {
+                Some(if small == 0 { Number::PosInt(0) } else { Number::NegInt((small as i64).wrapping_neg()) })
+            }
+            (None, true) => Some(Number::BigInt(-i128::from(small))),
+            (Some(n), _) if n <= i128::MAX as u128 => {
+                Some(Number::BigInt(if negative { -(n as i128) } else { n as i128 }))
+            }
+            // Beyond 128 bits: the magnitude as a float, below.
+            (Some(_), _) => None,
+        };
+        if let Some(number) = number {
+            return Ok((number, i));
+        }
     }
-
-    fn visit_str<E>(self, s: &str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Owned(s.to_owned()))
+    let text = std::str::from_utf8(&b[..i]).expect("ASCII digits and signs");
+    match text.parse::<f64>() {
+        Ok(f) if f.is_finite() => Ok((Number::Float(f), i)),
+        _ => Err((0, "number out of range")),
     }
 }
 
@@ -479,6 +850,24 @@ mod tests {
         );
         assert_eq!(Number::Float(1e30).cmp_i128(i128::from(u64::MAX)), Greater);
         assert_eq!(Number::Float(0.5).cmp_i128(big), Less);
+    }
+
+    #[test]
+    fn duplicates_in_long_arrays_are_found_by_hash() {
+        // 1 and 1.0 are equal; objects equal in any member order.
+        let mut text = String::from("[");
+        for i in 0..100 {
+            text.push_str(&format!("{{\"n\": {i}, \"s\": \"x\"}},"));
+        }
+        text.push_str("{\"s\": \"x\", \"n\": 7.0}, 3, 3.0]");
+        let Value::Array(items) = parse(text.as_bytes(), 8).unwrap() else {
+            panic!()
+        };
+        assert_eq!(first_duplicate(&items), Some((7, 100)));
+        assert_eq!(first_duplicate(&items[8..]), Some((93, 94)));
+        assert_eq!(first_duplicate(&items[..100]), None);
+        let many: Vec<Value<'_>> = (0..100_000u64).map(|i| Value::Number(Number::PosInt(i))).collect();
+        assert_eq!(first_duplicate(&many), None);
     }
 
     #[test]

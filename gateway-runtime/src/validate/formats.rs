@@ -16,6 +16,7 @@ pub fn is_int32(n: Number) -> bool {
     match n {
         Number::PosInt(u) => u <= i32::MAX as u64,
         Number::NegInt(i) => i >= i64::from(i32::MIN),
+        Number::BigInt(_) => false,
         Number::Float(f) => f.fract() == 0.0 && (-2_147_483_648.0..2_147_483_648.0).contains(&f),
     }
 }
@@ -26,6 +27,7 @@ pub fn is_int64(n: Number) -> bool {
     match n {
         Number::PosInt(u) => u <= i64::MAX as u64,
         Number::NegInt(_) => true,
+        Number::BigInt(_) => false,
         Number::Float(f) => {
             f.fract() == 0.0
                 && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f)
@@ -36,11 +38,15 @@ pub fn is_int64(n: Number) -> bool {
 /// `8-4-4-4-12` hexadecimal digits (RFC 4122), any case.
 pub fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
+    // Dashes first, then the five hex groups: no per-byte position test.
     b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
+        && b[8] == b'-'
+        && b[13] == b'-'
+        && b[18] == b'-'
+        && b[23] == b'-'
+        && [&b[..8], &b[9..13], &b[14..18], &b[19..23], &b[24..]]
+            .iter()
+            .all(|group| group.iter().all(u8::is_ascii_hexdigit))
 }
 
 /// The value of `b` as ASCII decimal digits, `None` if empty or not digits.

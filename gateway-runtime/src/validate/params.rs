@@ -376,7 +376,11 @@ fn parse_integer(s: &str) -> Option<Number> {
             Number::NegInt(n)
         });
     }
-    // Beyond 64 bits: keep the magnitude as a float so bounds still apply.
+    // Beyond 64 bits: exact up to 128 bits, then the magnitude as a float
+    // so that bounds still apply.
+    if let Ok(n) = s.parse::<i128>() {
+        return Some(Number::BigInt(n));
+    }
     s.parse::<f64>().ok().map(Number::Float)
 }
 
@@ -385,45 +389,10 @@ fn parse_number(s: &str) -> Option<Number> {
     if let Some(n) = parse_integer(s) {
         return Some(n);
     }
-    let b = s.as_bytes();
-    let mut i = usize::from(b.first() == Some(&b'-'));
-    let start = i;
-    while i < b.len() && b[i].is_ascii_digit() {
-        i += 1;
+    match crate::json::scan_number(s.as_bytes()) {
+        Ok((n, len)) if len == s.len() => Some(n),
+        _ => None,
     }
-    if i == start {
-        return None;
-    }
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        let frac = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == frac {
-            return None;
-        }
-    }
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-        i += 1;
-        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-            i += 1;
-        }
-        let exp = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == exp {
-            return None;
-        }
-    }
-    if i != b.len() {
-        return None;
-    }
-    s.parse::<f64>()
-        .ok()
-        .filter(|f| f.is_finite())
-        .map(Number::Float)
 }
 
 #[cfg(test)]
@@ -523,7 +492,11 @@ mod tests {
         );
         assert!(matches!(
             parse_integer("-99999999999999999999"),
-            Some(Number::Float(_))
+            Some(Number::BigInt(-99_999_999_999_999_999_999))
+        ));
+        assert!(matches!(
+            parse_number("1e400"),
+            None
         ));
     }
 
