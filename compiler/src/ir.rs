@@ -420,6 +420,21 @@ pub struct Pattern {
     pub source: String,
     pub regex: String,
     pub engine: RegexEngine,
+    /// For a linear pattern whose automaton is small: its DFA tables,
+    /// walked by the generated code instead of running `regex`.
+    pub dfa: Option<Dfa>,
+}
+
+/// A pattern's DFA, as the generated code walks it: state 0 is the start;
+/// `next[state * stride + classes[byte]]` is the next state; `flags[state]`
+/// says whether a match has ended (1), none can follow (2), or one ends if
+/// the input does (4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dfa {
+    pub classes: [u8; 256],
+    pub stride: usize,
+    pub next: Vec<u8>,
+    pub flags: Vec<u8>,
 }
 
 /// Which engine runs a pattern.

@@ -7,6 +7,7 @@
 //! (and [`surface`], which renders the IR for reviewers).
 
 pub mod check;
+mod dfa;
 pub mod diag;
 pub mod emit;
 pub mod fs;

@@ -49,6 +49,10 @@ pub fn translate(source: &str) -> Result<Pattern, String> {
                         }
                         _ => return Err(format!("pattern \"{source}\": bad \\c escape")),
                     },
+                    // ECMA's word boundary is ASCII; in a class `\b` is a backspace.
+                    'b' if in_class => out.push_str("\\x08"),
+                    'b' => out.push_str("(?-u:\\b)"),
+                    'B' => out.push_str("(?-u:\\B)"),
                     '/' => out.push('/'),
                     '-' => out.push_str("\\-"),
                     e => {
@@ -112,10 +116,15 @@ pub fn translate(source: &str) -> Result<Pattern, String> {
             fancy_regex::Regex::new(&out).map_err(|e| invalid(e.to_string()))?;
         }
     }
+    let dfa = match engine {
+        RegexEngine::Linear => crate::dfa::compile(&out),
+        RegexEngine::Backtracking => None,
+    };
     Ok(Pattern {
         source: source.to_owned(),
         regex: out,
         engine,
+        dfa,
     })
 }
 

@@ -46,7 +46,7 @@ pub mod problem;
 /// the generated crate depends on `douane-runtime` alone.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::validate::pattern::BoundedRegex;
+    pub use crate::validate::pattern::{BoundedRegex, Dfa};
     pub use regex::Regex;
     pub use std::sync::LazyLock;
 }

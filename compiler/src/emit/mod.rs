@@ -69,7 +69,7 @@ pub fn schema_module(module: &str, source: &str, schemas: &[Schema], root: Schem
         #[doc = #doc]
         #allowances
         pub mod #module {
-            use douane_runtime::__private::{BoundedRegex, LazyLock, Regex};
+            use douane_runtime::__private::{BoundedRegex, Dfa, LazyLock, Regex};
             use douane_runtime::json::{self, Value};
             use douane_runtime::validate::{formats, Evaluated, Violations};
 
@@ -254,7 +254,7 @@ impl<'a> Emitter<'a> {
             #[doc = #doc]
             #allowances
             pub mod #module {
-                use douane_runtime::__private::{BoundedRegex, LazyLock, Regex};
+                use douane_runtime::__private::{BoundedRegex, Dfa, LazyLock, Regex};
                 use douane_runtime::contract::{Api, BodyCheck, MediaType, Method, MockResponse, Operation, PathItem, RequestBody};
                 use douane_runtime::json::{self, Value};
                 use douane_runtime::validate::params::{self, match_segment, Piece};

@@ -971,6 +971,19 @@ fn in_place(s: &Schema) -> impl Iterator<Item = SchemaId> + '_ {
 /// The compiled form of a pattern, built once.
 fn pattern_static(name: &Ident, p: &Pattern) -> TokenStream {
     let regex = &p.regex;
+    if let Some(dfa) = &p.dfa {
+        // Byte strings keep the tables on one line each in the generated
+        // code (and in its snapshots).
+        let classes = proc_macro2::Literal::byte_string(&dfa.classes);
+        let next = proc_macro2::Literal::byte_string(&dfa.next);
+        let flags = proc_macro2::Literal::byte_string(&dfa.flags);
+        let stride = dfa.stride;
+        let doc = format!(" DFA of `{}`.", p.source);
+        return quote! {
+            #[doc = #doc]
+            static #name: Dfa = Dfa { classes: #classes, stride: #stride, next: #next, flags: #flags };
+        };
+    }
     match p.engine {
         RegexEngine::Linear => quote! {
             static #name: LazyLock<Regex> = LazyLock::new(|| Regex::new(#regex).expect("pattern checked at build time"));

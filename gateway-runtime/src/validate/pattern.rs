@@ -1,10 +1,51 @@
-//! Patterns that need a backtracking engine (look-around, back-references),
-//! run under a step bound.
+//! The engines that run `pattern` and `patternProperties`.
 //!
-//! Linear-time patterns use `regex` directly from generated code. The few
-//! that `regex` cannot express go through [`BoundedRegex`]: a value whose
-//! match would take more than [`STEP_LIMIT`] backtracking steps is rejected
-//! rather than allowed to burn CPU (ReDoS) or waved through.
+//! - [`Dfa`]: most patterns, determinised by the compiler into tables that
+//!   the generated code holds as statics; matching is a table walk, one
+//!   step per byte, with no lock, cache or allocation.
+//! - `regex::Regex` (linear time too): patterns whose DFA would be too large.
+//! - [`BoundedRegex`]: the few that need look-around or back-references; a
+//!   value whose match would take more than [`STEP_LIMIT`] backtracking
+//!   steps is rejected rather than allowed to burn CPU (ReDoS) or waved
+//!   through.
+
+/// A pattern's DFA, built by the compiler (`compiler/src/dfa.rs`): state 0
+/// is the start, `next[state * stride + classes[byte]]` the transition, and
+/// `flags[state]` says a match has ended ([`Dfa::HIT`]), none can follow
+/// ([`Dfa::DEAD`]) or one ends with the input ([`Dfa::ACCEPT_AT_END`]).
+#[derive(Debug)]
+pub struct Dfa {
+    pub classes: &'static [u8; 256],
+    pub stride: usize,
+    pub next: &'static [u8],
+    pub flags: &'static [u8],
+}
+
+impl Dfa {
+    pub const HIT: u8 = 1;
+    pub const DEAD: u8 = 2;
+    pub const ACCEPT_AT_END: u8 = 4;
+
+    /// Whether the pattern matches anywhere in `s` (ECMA `test`).
+    #[inline]
+    pub fn is_match(&self, s: &str) -> bool {
+        let mut state = 0usize;
+        for &b in s.as_bytes() {
+            let class = usize::from(self.classes[usize::from(b)]);
+            state = usize::from(self.next[state * self.stride + class]);
+            let flags = self.flags[state];
+            if flags != 0 {
+                if flags & Self::HIT != 0 {
+                    return true;
+                }
+                if flags & Self::DEAD != 0 {
+                    return false;
+                }
+            }
+        }
+        self.flags[state] & Self::ACCEPT_AT_END != 0
+    }
+}
 
 /// Backtracking steps allowed for one match.
 pub const STEP_LIMIT: usize = 100_000;
