@@ -10,7 +10,6 @@ use std::borrow::Cow;
 use std::fmt;
 use std::hash::BuildHasher as _;
 
-
 /// A JSON value borrowing from the input where it can.
 #[derive(Debug, Clone)]
 pub enum Value<'a> {
@@ -31,8 +30,29 @@ pub enum Number {
     NegInt(i64),
     /// An integer beyond the 64-bit variants (never one they can hold), so
     /// that a 30-digit value compares exactly with a 30-digit bound.
-    BigInt(i128),
+    BigInt(Wide),
     Float(f64),
+}
+
+/// An `i128` stored as two 64-bit halves: `i128` is 16-byte aligned, which
+/// would make every [`Value`] half as large again for a rare variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wide {
+    hi: i64,
+    lo: u64,
+}
+
+impl Wide {
+    pub fn new(n: i128) -> Wide {
+        Wide {
+            hi: (n >> 64) as i64,
+            lo: n as u64,
+        }
+    }
+
+    pub fn get(self) -> i128 {
+        (i128::from(self.hi) << 64) | i128::from(self.lo)
+    }
 }
 
 impl Number {
@@ -40,7 +60,7 @@ impl Number {
         match self {
             Number::PosInt(n) => n as f64,
             Number::NegInt(n) => n as f64,
-            Number::BigInt(n) => n as f64,
+            Number::BigInt(n) => n.get() as f64,
             Number::Float(f) => f,
         }
     }
@@ -50,7 +70,7 @@ impl Number {
         match self {
             Number::PosInt(n) => Some(i128::from(n)),
             Number::NegInt(n) => Some(i128::from(n)),
-            Number::BigInt(n) => Some(n),
+            Number::BigInt(n) => Some(n.get()),
             Number::Float(_) => None,
         }
     }
@@ -71,7 +91,7 @@ impl Number {
         match self {
             Number::PosInt(n) => i128::from(n).cmp(&bound),
             Number::NegInt(n) => i128::from(n).cmp(&bound),
-            Number::BigInt(n) => n.cmp(&bound),
+            Number::BigInt(n) => n.get().cmp(&bound),
             Number::Float(f) => {
                 let b = bound as f64;
                 if f < b {
@@ -93,7 +113,7 @@ impl Number {
             match self {
                 Number::PosInt(n) => return n % d == 0,
                 Number::NegInt(n) => return n.unsigned_abs() % d == 0,
-                Number::BigInt(n) => return n.unsigned_abs() % u128::from(d) == 0,
+                Number::BigInt(n) => return n.get().unsigned_abs() % u128::from(d) == 0,
                 Number::Float(_) => {}
             }
         }
@@ -396,7 +416,12 @@ impl<'a> Parser<'a> {
     fn error_at(&self, at: usize, bytes: &[u8], what: &str) -> ParseError {
         let before = &bytes[..at.min(bytes.len())];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = before.len() - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+        let column = before.len()
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
         ParseError::Malformed(format!("{what} at line {line} column {column}"))
     }
 
@@ -555,10 +580,7 @@ impl<'a> Parser<'a> {
         } else {
             let state = hasher.get_or_insert_with(Default::default);
             let hashes = frame.key_hashes.get_or_insert_with(|| {
-                siblings
-                    .iter()
-                    .map(|(k, _)| state.hash_one(&**k))
-                    .collect()
+                siblings.iter().map(|(k, _)| state.hash_one(&**k)).collect()
             });
             !hashes.insert(state.hash_one(&*key)) && siblings.iter().any(|(k, _)| *k == key)
         };
@@ -583,6 +605,7 @@ impl<'a> Parser<'a> {
         self.pos += 1;
         let start = self.pos;
         // Fast scan: most strings have no escape.
+        self.skip_plain_string_bytes();
         loop {
             match self.bytes.get(self.pos) {
                 Some(b'"') => {
@@ -592,7 +615,9 @@ impl<'a> Parser<'a> {
                 }
                 Some(b'\\') => break,
                 Some(&b) if b < 0x20 => {
-                    return Err(self.error("control character (\\u0000-\\u001F) found while parsing a string"));
+                    return Err(self.error(
+                        "control character (\\u0000-\\u001F) found while parsing a string",
+                    ));
                 }
                 Some(_) => self.pos += 1,
                 None => return Err(self.error("EOF while parsing a string")),
@@ -620,10 +645,32 @@ impl<'a> Parser<'a> {
                     owned.push(c);
                 }
                 Some(_) => {
-                    return Err(self.error("control character (\\u0000-\\u001F) found while parsing a string"));
+                    return Err(self.error(
+                        "control character (\\u0000-\\u001F) found while parsing a string",
+                    ));
                 }
                 None => return Err(self.error("EOF while parsing a string")),
             }
+        }
+    }
+
+    /// Skips string bytes eight at a time while none of them is `"`, `\\`
+    /// or a control character (the classic "has a zero byte" word tricks).
+    #[inline]
+    fn skip_plain_string_bytes(&mut self) {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        while let Some(chunk) = self.bytes.get(self.pos..self.pos + 8) {
+            let v = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            let quote = v ^ (ONES * u64::from(b'"'));
+            let backslash = v ^ (ONES * u64::from(b'\\'));
+            let special = (quote.wrapping_sub(ONES) & !quote)
+                | (backslash.wrapping_sub(ONES) & !backslash)
+                | (v.wrapping_sub(ONES * 0x20) & !v);
+            if special & HIGH != 0 {
+                return;
+            }
+            self.pos += 8;
         }
     }
 
@@ -658,7 +705,9 @@ impl<'a> Parser<'a> {
                         char::from_u32(c).expect("a surrogate pair is a scalar value")
                     }
                     0xDC00..=0xDFFF => {
-                        return Err(self.error("unexpected end of hex escape (lone trailing surrogate)"));
+                        return Err(
+                            self.error("unexpected end of hex escape (lone trailing surrogate)")
+                        );
                     }
                     c => char::from_u32(c).expect("not a surrogate"),
                 }
@@ -720,9 +769,7 @@ pub(crate) fn scan_number(b: &[u8]) -> Result<(Number, usize), (usize, &'static 
                         Some(n) => small = n,
                         None => big = Some(u128::from(small) * 10 + u128::from(digit)),
                     },
-                    Some(n) => {
-                        big = Some(n.saturating_mul(10).saturating_add(u128::from(digit)))
-                    }
+                    Some(n) => big = Some(n.saturating_mul(10).saturating_add(u128::from(digit))),
                 }
                 i += 1;
             }
@@ -758,12 +805,18 @@ pub(crate) fn scan_number(b: &[u8]) -> Result<(Number, usize), (usize, &'static 
     if integral {
         let number = match (big, negative) {
             (None, false) => Some(Number::PosInt(small)),
-            (None, true) if small <= i64::MAX as u64 + 1 => {
-                Some(if small == 0 { Number::PosInt(0) } else { Number::NegInt((small as i64).wrapping_neg()) })
-            }
-            (None, true) => Some(Number::BigInt(-i128::from(small))),
+            (None, true) if small <= i64::MAX as u64 + 1 => Some(if small == 0 {
+                Number::PosInt(0)
+            } else {
+                Number::NegInt((small as i64).wrapping_neg())
+            }),
+            (None, true) => Some(Number::BigInt(Wide::new(-i128::from(small)))),
             (Some(n), _) if n <= i128::MAX as u128 => {
-                Some(Number::BigInt(if negative { -(n as i128) } else { n as i128 }))
+                Some(Number::BigInt(Wide::new(if negative {
+                    -(n as i128)
+                } else {
+                    n as i128
+                })))
             }
             // Beyond 128 bits: the magnitude as a float, below.
             (Some(_), _) => None,
@@ -835,6 +888,13 @@ mod tests {
     }
 
     #[test]
+    fn values_stay_small() {
+        // Moved on every parse step: keep them at four words.
+        assert_eq!(std::mem::size_of::<Value<'_>>(), 32);
+        assert_eq!(Wide::new(-(1i128 << 100) - 7).get(), -(1i128 << 100) - 7);
+    }
+
+    #[test]
     fn big_integers_compare_exactly() {
         use std::cmp::Ordering::*;
         let big = (1i128 << 53) + 1;
@@ -866,7 +926,9 @@ mod tests {
         assert_eq!(first_duplicate(&items), Some((7, 100)));
         assert_eq!(first_duplicate(&items[8..]), Some((93, 94)));
         assert_eq!(first_duplicate(&items[..100]), None);
-        let many: Vec<Value<'_>> = (0..100_000u64).map(|i| Value::Number(Number::PosInt(i))).collect();
+        let many: Vec<Value<'_>> = (0..100_000u64)
+            .map(|i| Value::Number(Number::PosInt(i)))
+            .collect();
         assert_eq!(first_duplicate(&many), None);
     }
 

@@ -14,7 +14,7 @@ fn to_serde(v: &Value<'_>) -> serde_json::Value {
         Value::Bool(b) => serde_json::Value::Bool(*b),
         Value::Number(Number::PosInt(n)) => (*n).into(),
         Value::Number(Number::NegInt(n)) => (*n).into(),
-        Value::Number(Number::BigInt(n)) => serde_json::Value::from(*n as f64),
+        Value::Number(Number::BigInt(n)) => serde_json::Value::from(n.get() as f64),
         Value::Number(Number::Float(f)) => serde_json::Value::from(*f),
         Value::String(s) => serde_json::Value::String(s.to_string()),
         Value::Array(items) => items.iter().map(to_serde).collect(),
@@ -42,7 +42,9 @@ fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
             let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
             x == y || (x - y).abs() <= x.abs().max(y.abs()) * 4.0 * f64::EPSILON
         }
-        (J::Array(x), J::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y)),
+        (J::Array(x), J::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+        }
         (J::Object(x), J::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
         }
@@ -65,9 +67,8 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     leaf.prop_recursive(6, 64, 8, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..8).prop_map(serde_json::Value::Array),
-            prop::collection::btree_map("[a-z\u{e9}\\\\]{0,4}", inner, 0..8).prop_map(|m| {
-                serde_json::Value::Object(m.into_iter().collect())
-            }),
+            prop::collection::btree_map("[a-z\u{e9}\\\\]{0,4}", inner, 0..8)
+                .prop_map(|m| { serde_json::Value::Object(m.into_iter().collect()) }),
         ]
     })
 }
@@ -121,20 +122,55 @@ fn strings_borrow_unless_escaped() {
 #[test]
 fn refuses_what_rfc_8259_refuses() {
     for bad in [
-        "", " ", "01", "-", "1.", ".5", "1e", "+1", "NaN", "Infinity", "[1,]", "{\"a\":1,}", "{a:1}",
-        "'a'", "\"\\x\"", "\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"a\u{1}\"", "[1 2]",
-        "{\"a\" 1}", "tru", "nul", "1e400", "-1e400", "[", "{", "\"", "[1]]", "{} {}",
+        "",
+        " ",
+        "01",
+        "-",
+        "1.",
+        ".5",
+        "1e",
+        "+1",
+        "NaN",
+        "Infinity",
+        "[1,]",
+        "{\"a\":1,}",
+        "{a:1}",
+        "'a'",
+        "\"\\x\"",
+        "\"\\ud800\"",
+        "\"\\udc00\"",
+        "\"\\ud800\\u0041\"",
+        "\"a\u{1}\"",
+        "[1 2]",
+        "{\"a\" 1}",
+        "tru",
+        "nul",
+        "1e400",
+        "-1e400",
+        "[",
+        "{",
+        "\"",
+        "[1]]",
+        "{} {}",
     ] {
-        assert!(matches!(parsed(bad), Err(ParseError::Malformed(_))), "{bad:?} must be refused: {:?}", parsed(bad));
+        assert!(
+            matches!(parsed(bad), Err(ParseError::Malformed(_))),
+            "{bad:?} must be refused: {:?}",
+            parsed(bad)
+        );
     }
-    assert!(matches!(json::parse(b"\"\xff\"", 64), Err(ParseError::Malformed(m)) if m.contains("UTF-8")));
+    assert!(
+        matches!(json::parse(b"\"\xff\"", 64), Err(ParseError::Malformed(m)) if m.contains("UTF-8"))
+    );
 }
 
 #[test]
 fn errors_name_line_and_column() {
     assert_eq!(
         parsed("{\n  \"a\": tru\n}"),
-        Err(ParseError::Malformed("expected value at line 2 column 8".into()))
+        Err(ParseError::Malformed(
+            "expected value at line 2 column 8".into()
+        ))
     );
 }
 
@@ -146,15 +182,27 @@ fn numbers_keep_their_exact_value() {
     };
     assert!(matches!(n("0"), Number::PosInt(0)));
     assert!(matches!(n("-0"), Number::PosInt(0)));
-    assert!(matches!(n("18446744073709551615"), Number::PosInt(u64::MAX)));
-    assert!(matches!(n("-9223372036854775808"), Number::NegInt(i64::MIN)));
-    assert!(matches!(n("18446744073709551616"), Number::BigInt(18446744073709551616)));
-    assert!(matches!(n("-9223372036854775809"), Number::BigInt(-9223372036854775809)));
+    assert!(matches!(
+        n("18446744073709551615"),
+        Number::PosInt(u64::MAX)
+    ));
+    assert!(matches!(
+        n("-9223372036854775808"),
+        Number::NegInt(i64::MIN)
+    ));
     assert!(
-        matches!(n("123456789012345678901234567890"), Number::BigInt(x) if x == 123456789012345678901234567890)
+        matches!(n("18446744073709551616"), Number::BigInt(x) if x.get() == 18446744073709551616)
+    );
+    assert!(
+        matches!(n("-9223372036854775809"), Number::BigInt(x) if x.get() == -9223372036854775809)
+    );
+    assert!(
+        matches!(n("123456789012345678901234567890"), Number::BigInt(x) if x.get() == 123456789012345678901234567890)
     );
     // Beyond 128 bits: a float of the right magnitude.
-    assert!(matches!(n("1000000000000000000000000000000000000000000"), Number::Float(f) if f == 1e42));
+    assert!(
+        matches!(n("1000000000000000000000000000000000000000000"), Number::Float(f) if f == 1e42)
+    );
     assert!(matches!(n("1.0"), Number::Float(f) if f == 1.0));
     assert!(matches!(n("-2.5E-3"), Number::Float(f) if f == -0.0025));
     // 30-digit neighbours are told apart (f64 could not).
@@ -162,7 +210,10 @@ fn numbers_keep_their_exact_value() {
         n("123456789012345678901234567891").cmp_i128(123456789012345678901234567890),
         std::cmp::Ordering::Greater
     );
-    assert_ne!(n("123456789012345678901234567891"), n("123456789012345678901234567890"));
+    assert_ne!(
+        n("123456789012345678901234567891"),
+        n("123456789012345678901234567890")
+    );
 }
 
 #[test]
@@ -191,14 +242,21 @@ fn large_objects_parse_in_linear_time() {
     text.push('}');
     let started = std::time::Instant::now();
     assert!(parsed(&text).is_ok());
-    assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
 fn depth_is_bounded_without_recursion() {
     let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
     assert!(json::parse(deep(64).as_bytes(), 64).is_ok());
-    assert_eq!(json::parse(deep(65).as_bytes(), 64), Err(ParseError::TooDeep(64)));
+    assert_eq!(
+        json::parse(deep(65).as_bytes(), 64),
+        Err(ParseError::TooDeep(64))
+    );
     // The largest limit a contract may set (1024), and an input far deeper
     // refused early: the parser itself is iterative.
     assert!(json::parse(deep(1_024).as_bytes(), 1_024).is_ok());
