@@ -170,6 +170,7 @@ pub enum ParamLocation {
     Path,
     Query,
     Header,
+    Cookie,
 }
 
 impl ParamLocation {
@@ -178,7 +179,56 @@ impl ParamLocation {
             ParamLocation::Path => "path",
             ParamLocation::Query => "query",
             ParamLocation::Header => "header",
+            ParamLocation::Cookie => "cookie",
         }
+    }
+
+    /// The `style` a parameter here has when it declares none.
+    pub fn default_style(self) -> Style {
+        match self {
+            ParamLocation::Path | ParamLocation::Header => Style::Simple,
+            ParamLocation::Query | ParamLocation::Cookie => Style::Form,
+        }
+    }
+}
+
+/// OpenAPI `style` of a parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Simple,
+    Label,
+    Matrix,
+    Form,
+    SpaceDelimited,
+    PipeDelimited,
+    DeepObject,
+}
+
+impl Style {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Style::Simple => "simple",
+            Style::Label => "label",
+            Style::Matrix => "matrix",
+            Style::Form => "form",
+            Style::SpaceDelimited => "spaceDelimited",
+            Style::PipeDelimited => "pipeDelimited",
+            Style::DeepObject => "deepObject",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Style> {
+        [
+            Style::Simple,
+            Style::Label,
+            Style::Matrix,
+            Style::Form,
+            Style::SpaceDelimited,
+            Style::PipeDelimited,
+            Style::DeepObject,
+        ]
+        .into_iter()
+        .find(|style| style.as_str() == s)
     }
 }
 
@@ -191,12 +241,25 @@ pub enum Kind {
     Boolean,
 }
 
-/// Parameter value shape in its (default) style.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Parameter value shape, which decides how its text is split.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Shape {
     Primitive(Kind),
-    /// Items split on `,`, or repeated keys for exploded query arrays.
+    /// Delimited or repeated items.
     Array(Kind),
+    /// Members: each declared property's kind, and the kind of others.
+    Object(Vec<(String, Kind)>, Kind),
+    /// Described with `content`: the text is a document of this kind.
+    Content(ContentKind),
+}
+
+/// How a `content` parameter's text is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentKind {
+    /// JSON (`application/json`, `+json`): parsed, then validated.
+    Json,
+    /// Any other media type: validated as a string.
+    Text,
 }
 
 /// A path, query or header parameter.
@@ -205,9 +268,14 @@ pub struct Parameter {
     pub name: String,
     pub location: ParamLocation,
     pub required: bool,
-    /// For query arrays: repeated keys (`true`) or one comma-separated
-    /// value (`false`).
+    pub style: Style,
+    /// `explode`, defaulted as the specification says (true for `form`).
     pub explode: bool,
+    /// Query: `allowEmptyValue` (an empty value is accepted unchecked).
+    pub allow_empty: bool,
+    /// Query: `allowReserved` (reserved characters, `+` among them, are
+    /// data, not encodings).
+    pub allow_reserved: bool,
     pub shape: Shape,
     pub schema: SchemaId,
     /// For path parameters: index in the router's captures.

@@ -617,13 +617,7 @@ impl Lowerer<'_, '_> {
             Some("path") => ParamLocation::Path,
             Some("query") => ParamLocation::Query,
             Some("header") => ParamLocation::Header,
-            Some("cookie") => {
-                self.error(
-                    &node.loc,
-                    format!("cookie parameter \"{name}\" cannot be enforced yet"),
-                );
-                return None;
-            }
+            Some("cookie") => ParamLocation::Cookie,
             other => {
                 self.error(
                     &node.loc,
@@ -649,21 +643,10 @@ impl Lowerer<'_, '_> {
             let loc = node.loc.child(key);
             match key.as_str() {
                 "name" | "in" | "description" | "required" | "deprecated" | "schema"
-                | "example" | "examples" | "allowEmptyValue" => {}
-                "style" => {
-                    let default = match location {
-                        ParamLocation::Query => "form",
-                        _ => "simple",
-                    };
-                    if value.as_str() != Some(default) {
-                        self.error(&loc, format!("style {value} for a {} parameter is not supported yet (only \"{default}\")", location.as_str()));
-                        ok = false;
-                    }
-                }
-                "explode" if value.is_boolean() => {}
-                "allowReserved" if value == &Value::Bool(false) => {}
-                "allowReserved" | "content" => {
-                    self.error(&loc, format!("parameter \"{key}\" is not supported yet"));
+                | "content" | "example" | "examples" | "style" => {}
+                "explode" | "allowReserved" | "allowEmptyValue" if value.is_boolean() => {}
+                "explode" | "allowReserved" | "allowEmptyValue" => {
+                    self.error(&loc, format!("\"{key}\" must be true or false"));
                     ok = false;
                 }
                 k if k.starts_with("x-") => {}
@@ -673,28 +656,161 @@ impl Lowerer<'_, '_> {
                 }
             }
         }
-        let required = v.get("required").and_then(Value::as_bool).unwrap_or(false);
+        let flag = |key: &str| v.get(key).and_then(Value::as_bool);
+        let required = flag("required").unwrap_or(false);
         if location == ParamLocation::Path && !required {
             self.error(
                 &node.loc,
                 format!("path parameter \"{name}\" must be required: true"),
             );
         }
-        let explode = v
-            .get("explode")
-            .and_then(Value::as_bool)
-            .unwrap_or(location == ParamLocation::Query);
-        let Some(schema_node) = node.child("schema") else {
-            self.error(&node.loc, format!("parameter \"{name}\" has no schema"));
-            return None;
+        let style = match v.get("style") {
+            None => location.default_style(),
+            Some(value) => match value.as_str().and_then(Style::parse) {
+                Some(style) => style,
+                None => {
+                    self.error(
+                        &node.loc.child("style"),
+                        format!("unknown style {value} for parameter \"{name}\""),
+                    );
+                    return None;
+                }
+            },
         };
-        let schema = self.schema(&schema_node);
-        let shape = self.shape(schema, &schema_node.loc, name)?;
+        let allowed: &[Style] = match location {
+            ParamLocation::Path => &[Style::Simple, Style::Label, Style::Matrix],
+            ParamLocation::Query => &[
+                Style::Form,
+                Style::SpaceDelimited,
+                Style::PipeDelimited,
+                Style::DeepObject,
+            ],
+            ParamLocation::Header => &[Style::Simple],
+            ParamLocation::Cookie => &[Style::Form],
+        };
+        if !allowed.contains(&style) {
+            self.error(
+                &node.loc.child("style"),
+                format!(
+                    "style \"{}\" is not defined for {} parameters (allowed: {})",
+                    style.as_str(),
+                    location.as_str(),
+                    allowed
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+            return None;
+        }
+        // deepObject has only the exploded form; `explode` defaults to
+        // true for `form` alone.
+        let explode = style == Style::DeepObject || flag("explode").unwrap_or(style == Style::Form);
+        let allow_empty = location == ParamLocation::Query && flag("allowEmptyValue") == Some(true);
+        let allow_reserved =
+            location == ParamLocation::Query && flag("allowReserved") == Some(true);
+        let (schema, shape) = match (node.child("schema"), node.child("content")) {
+            (Some(_), Some(content)) => {
+                self.error(
+                    &content.loc,
+                    format!("parameter \"{name}\" has both schema and content; it may have one"),
+                );
+                return None;
+            }
+            (None, None) => {
+                self.error(&node.loc, format!("parameter \"{name}\" has no schema"));
+                return None;
+            }
+            (Some(schema_node), None) => {
+                let schema = self.schema(&schema_node);
+                let shape = self.shape(schema, &schema_node.loc, name)?;
+                (schema, shape)
+            }
+            (None, Some(content)) => {
+                let media: Vec<String> = content
+                    .value()
+                    .as_object()
+                    .map(|m| m.keys().cloned().collect())
+                    .unwrap_or_default();
+                let [media] = media.as_slice() else {
+                    self.error(
+                        &content.loc,
+                        format!("parameter \"{name}\": content must have exactly one media type"),
+                    );
+                    return None;
+                };
+                let entry = content.child(media).expect("listed key");
+                let Some(schema_node) = entry.child("schema") else {
+                    self.error(
+                        &entry.loc,
+                        format!("parameter \"{name}\": {media} has no schema"),
+                    );
+                    return None;
+                };
+                let essence = media
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                let kind = if essence == "application/json" || essence.ends_with("+json") {
+                    ContentKind::Json
+                } else {
+                    ContentKind::Text
+                };
+                (self.schema(&schema_node), Shape::Content(kind))
+            }
+        };
+        let defined = match (&shape, style) {
+            (Shape::Content(_), _) => true,
+            (
+                Shape::Primitive(_),
+                Style::SpaceDelimited | Style::PipeDelimited | Style::DeepObject,
+            ) => false,
+            (Shape::Array(_), Style::DeepObject) => false,
+            (_, Style::SpaceDelimited | Style::PipeDelimited) => !explode,
+            _ => true,
+        };
+        if !defined {
+            let what = match &shape {
+                Shape::Primitive(_) => "a primitive",
+                Shape::Array(_) => "an array",
+                _ => "an object",
+            };
+            self.error(
+                &node.loc,
+                format!(
+                    "parameter \"{name}\": style \"{}\"{} does not define how {what} is serialised",
+                    style.as_str(),
+                    if explode { " with explode" } else { "" },
+                ),
+            );
+            return None;
+        }
+        if let (
+            Shape::Object(properties, _),
+            ParamLocation::Query | ParamLocation::Cookie,
+            Style::Form,
+            true,
+        ) = (&shape, location, style, explode)
+        {
+            if properties.is_empty() {
+                self.error(
+                    &node.loc,
+                    format!("parameter \"{name}\": an exploded form object is read from its declared properties, and it declares none"),
+                );
+                return None;
+            }
+        }
         ok.then(|| Parameter {
             name: name.to_owned(),
             location,
             required,
+            style,
             explode,
+            allow_empty,
+            allow_reserved,
             shape,
             schema,
             capture: None,
@@ -745,10 +861,57 @@ impl Lowerer<'_, '_> {
                 }
             };
         }
+        if types
+            .as_ref()
+            .is_some_and(|t| t.contains(&JsonType::Object))
+        {
+            if types.as_ref().is_some_and(|t| {
+                t.iter()
+                    .any(|t| !matches!(t, JsonType::Object | JsonType::Null))
+            }) {
+                self.error(loc, format!("parameter \"{name}\": a type mixing object with others cannot be read from a string"));
+                return None;
+            }
+            let member_kind = |this: &Self, id: SchemaId| {
+                kind_of(
+                    this.schemas[resolve_alias(&this.schemas, id).0]
+                        .types
+                        .as_ref(),
+                )
+            };
+            let mut properties = Vec::new();
+            for (prop, id) in &s.properties {
+                match member_kind(self, *id) {
+                    Ok(k) => properties.push((prop.clone(), k)),
+                    Err(t) => {
+                        self.error(loc, format!("parameter \"{name}\": property \"{prop}\" of type {t} cannot be serialised in a parameter (only primitives)"));
+                        return None;
+                    }
+                }
+            }
+            let additional = match s.additional_properties {
+                None => Kind::String,
+                Some(id)
+                    if self.schemas[resolve_alias(&self.schemas, id).0]
+                        .always
+                        .is_some() =>
+                {
+                    Kind::String
+                }
+                Some(id) => match member_kind(self, id) {
+                    Ok(k) => k,
+                    Err(t) => {
+                        self.error(loc, format!("parameter \"{name}\": additionalProperties of type {t} cannot be serialised in a parameter (only primitives)"));
+                        return None;
+                    }
+                },
+            };
+            return Some(Shape::Object(properties, additional));
+        }
         match kind_of(types.as_ref()) {
             Ok(k) => Some(Shape::Primitive(k)),
             Err(t) => {
-                self.error(loc, format!("parameter \"{name}\" of type {t} is not supported yet (only primitives and arrays of primitives)"));
+                self.error(loc, format!("parameter \"{name}\" of type {t} cannot be read from a string (only primitives, arrays and objects of primitives)"));
                 None
             }
         }

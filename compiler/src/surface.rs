@@ -30,13 +30,39 @@ pub fn render(api: &Api) -> String {
     for op in &api.operations {
         let _ = writeln!(out, "\n{} {}  [{}]", op.method.as_str(), op.template, op.id);
         for p in &op.parameters {
-            let shape = match p.shape {
-                Shape::Primitive(_) => String::new(),
-                Shape::Array(_) if p.location == ParamLocation::Query && p.explode => {
+            let default_style = p.style == p.location.default_style();
+            let shape = match &p.shape {
+                Shape::Primitive(_) if default_style => String::new(),
+                Shape::Array(_)
+                    if default_style && p.location == ParamLocation::Query && p.explode =>
+                {
                     " (repeated)".to_owned()
                 }
-                Shape::Array(_) => " (comma-separated)".to_owned(),
+                Shape::Array(_) if default_style => " (comma-separated)".to_owned(),
+                Shape::Content(kind) => format!(
+                    " (content, {})",
+                    match kind {
+                        ContentKind::Json => "JSON",
+                        ContentKind::Text => "text",
+                    }
+                ),
+                _ => format!(
+                    " (style {}{})",
+                    p.style.as_str(),
+                    if p.explode { ", exploded" } else { "" }
+                ),
             };
+            let empty = if p.allow_empty {
+                ", empty value allowed"
+            } else {
+                ""
+            };
+            let reserved = if p.allow_reserved {
+                ", reserved characters allowed"
+            } else {
+                ""
+            };
+            let shape = format!("{shape}{empty}{reserved}");
             let _ = writeln!(
                 out,
                 "  {:<6} {} {}{}: {}",

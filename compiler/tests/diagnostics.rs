@@ -98,14 +98,58 @@ fn warnings_do_not_fail_the_build() {
 #[test]
 fn every_problem_is_reported_at_once() {
     let spec = format!(
-        "{HEAD30}paths:\n  /a/{{id}}:\n    get:\n      x-douane-max-body-sise: 10\n      parameters:\n        - {{name: q, in: cookie, schema: {{type: string}}}}\n      responses: {{'200': {{description: ok}}}}\n"
+        "{HEAD30}paths:\n  /a/{{id}}:\n    get:\n      x-douane-max-body-sise: 10\n      parameters:\n        - {{name: q, in: query, style: matrix, schema: {{type: string}}}}\n      responses: {{'200': {{description: ok}}}}\n"
     );
     check(
         &spec,
         "api.yaml:5: error: path parameter \"id\" is in the template but not declared (at #/paths/~1a~1{id}/get)
 api.yaml:6: error: unknown annotation \"x-douane-max-body-sise\" (at #/paths/~1a~1{id}/get/x-douane-max-body-sise)
-api.yaml:8: error: cookie parameter \"q\" cannot be enforced yet (at #/paths/~1a~1{id}/get/parameters/0)",
+api.yaml:8: error: style \"matrix\" is not defined for query parameters (allowed: form, spaceDelimited, pipeDelimited, deepObject) (at #/paths/~1a~1{id}/get/parameters/0/style)",
     );
+}
+
+/// Serialisations the specification leaves undefined are refused, each
+/// with its reason; nothing is guessed.
+#[test]
+fn undefined_parameter_serialisations_are_refused() {
+    let param = |p: &str| {
+        format!(
+            "{HEAD30}paths:\n  /a:\n    get:\n      parameters:\n        - {p}\n      responses: {{'200': {{description: ok}}}}\n"
+        )
+    };
+    let at = "(at #/paths/~1a/get/parameters/0)";
+    for (p, expect) in [
+        (
+            "{name: q, in: query, style: deepObject, schema: {type: array, items: {type: string}}}",
+            format!("api.yaml:7: error: parameter \"q\": style \"deepObject\" with explode does not define how an array is serialised {at}"),
+        ),
+        (
+            "{name: q, in: query, style: pipeDelimited, schema: {type: integer}}",
+            format!("api.yaml:7: error: parameter \"q\": style \"pipeDelimited\" does not define how a primitive is serialised {at}"),
+        ),
+        (
+            "{name: q, in: query, style: spaceDelimited, explode: true, schema: {type: array, items: {type: string}}}",
+            format!("api.yaml:7: error: parameter \"q\": style \"spaceDelimited\" with explode does not define how an array is serialised {at}"),
+        ),
+        (
+            "{name: q, in: query, schema: {type: object, additionalProperties: {type: integer}}}",
+            format!("api.yaml:7: error: parameter \"q\": an exploded form object is read from its declared properties, and it declares none {at}"),
+        ),
+        (
+            "{name: q, in: query, style: deepObject, schema: {type: object, properties: {a: {type: object}}}}",
+            "api.yaml:7: error: parameter \"q\": property \"a\" of type [Object] cannot be serialised in a parameter (only primitives) (at #/paths/~1a/get/parameters/0/schema)".to_owned(),
+        ),
+        (
+            "{name: q, in: header, content: {application/json: {schema: {}}, text/plain: {schema: {}}}}",
+            "api.yaml:7: error: parameter \"q\": content must have exactly one media type (at #/paths/~1a/get/parameters/0/content)".to_owned(),
+        ),
+        (
+            "{name: q, in: cookie, style: simple, schema: {type: string}}",
+            "api.yaml:7: error: style \"simple\" is not defined for cookie parameters (allowed: form) (at #/paths/~1a/get/parameters/0/style)".to_owned(),
+        ),
+    ] {
+        check(&param(p), &expect);
+    }
 }
 
 #[test]

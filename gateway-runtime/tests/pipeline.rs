@@ -15,7 +15,9 @@ use douane_runtime::contract::{
 };
 use douane_runtime::json::Value;
 use douane_runtime::listener::Server;
-use douane_runtime::validate::{Captures, Kind, Location, RequestParts, Shape, Violations, params};
+use douane_runtime::validate::{
+    Captures, Kind, Location, Param, RequestParts, Shape, Style, Violations, params,
+};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -53,17 +55,20 @@ fn limit_schema(v: &Value<'_>, out: &mut Violations) -> bool {
     }
 }
 
-fn list_pets_parameters(req: &RequestParts<'_>, _: &Captures<'_>, out: &mut Violations) {
-    out.enter(Location::Query, "limit");
-    params::check_query(
-        req,
-        "limit",
-        false,
-        false,
-        Shape::Primitive(Kind::Integer),
-        limit_schema,
-        out,
-    );
+fn list_pets_parameters(req: &RequestParts<'_>, caps: &Captures<'_>, out: &mut Violations) {
+    static LIMIT: Param = Param {
+        name: "limit",
+        location: Location::Query,
+        required: false,
+        style: Style::Form,
+        explode: true,
+        allow_empty: false,
+        allow_reserved: false,
+        shape: Shape::Primitive(Kind::Integer),
+        capture: 0,
+        schema: limit_schema,
+    };
+    params::check(&LIMIT, req, caps, out);
 }
 
 /// `{"name": string}` required.

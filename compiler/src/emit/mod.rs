@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::quote;
+use quote::{format_ident, quote};
 
 mod router;
 mod schema;
@@ -258,7 +258,7 @@ impl<'a> Emitter<'a> {
                 use douane_runtime::contract::{Api, BodyCheck, MediaType, Method, MockResponse, Operation, PathItem, RequestBody};
                 use douane_runtime::json::{self, Value};
                 use douane_runtime::validate::params::{self, match_segment, Piece};
-                use douane_runtime::validate::{formats, Captures, Evaluated, Kind, Location, RequestParts, Shape, Violations};
+                use douane_runtime::validate::{formats, Captures, ContentKind, Evaluated, Kind, Location, Param, RequestParts, Shape, Style, Violations};
 
                 /// This API's tables, read by the runtime.
                 pub const API: Api = Api {
@@ -346,55 +346,60 @@ impl<'a> Emitter<'a> {
         let checks = op.parameters.iter().map(|p| {
             let pname = &p.name;
             let schema = self.schema_fn(p.schema);
-            let shape = match p.shape {
+            let shape = match &p.shape {
                 Shape::Primitive(k) => {
-                    let k = kind(k);
+                    let k = kind(*k);
                     quote!(Shape::Primitive(#k))
                 }
                 Shape::Array(k) => {
-                    let k = kind(k);
+                    let k = kind(*k);
                     quote!(Shape::Array(#k))
                 }
+                Shape::Object(properties, additional) => {
+                    let names = properties.iter().map(|(n, _)| n);
+                    let kinds = properties.iter().map(|(_, k)| kind(*k));
+                    let additional = kind(*additional);
+                    quote!(Shape::Object(&[#((#names, #kinds)),*], #additional))
+                }
+                Shape::Content(ContentKind::Json) => quote!(Shape::Content(ContentKind::Json)),
+                Shape::Content(ContentKind::Text) => quote!(Shape::Content(ContentKind::Text)),
             };
+            let location = match p.location {
+                ParamLocation::Path => quote!(Location::Path),
+                ParamLocation::Query => quote!(Location::Query),
+                ParamLocation::Header => quote!(Location::Header),
+                ParamLocation::Cookie => quote!(Location::Cookie),
+            };
+            let style = format_ident!("{}", {
+                let s = p.style.as_str();
+                let mut c = s.chars();
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            });
             let required = p.required;
-            match p.location {
-                ParamLocation::Path => {
-                    let cap = usize_lit(p.capture.expect("path parameters have a capture"));
-                    quote! {
-                        out.enter(Location::Path, #pname);
-                        params::check_path(caps.get(#cap), #shape, #schema, out);
-                    }
-                }
-                ParamLocation::Query => {
-                    let explode = p.explode;
-                    quote! {
-                        out.enter(Location::Query, #pname);
-                        params::check_query(req, #pname, #required, #explode, #shape, #schema, out);
-                    }
-                }
-                ParamLocation::Header => quote! {
-                    out.enter(Location::Header, #pname);
-                    params::check_header(req, #pname, #required, #shape, #schema, out);
-                },
+            let explode = p.explode;
+            let allow_empty = p.allow_empty;
+            let allow_reserved = p.allow_reserved;
+            let capture = usize_lit(p.capture.unwrap_or(0));
+            quote! {
+                params::check(&Param {
+                    name: #pname,
+                    location: #location,
+                    required: #required,
+                    style: Style::#style,
+                    explode: #explode,
+                    allow_empty: #allow_empty,
+                    allow_reserved: #allow_reserved,
+                    shape: #shape,
+                    capture: #capture,
+                    schema: #schema,
+                }, req, caps, out);
             }
         });
-        let uses_caps = op
-            .parameters
-            .iter()
-            .any(|p| p.location == ParamLocation::Path);
-        let uses_req = op
-            .parameters
-            .iter()
-            .any(|p| p.location != ParamLocation::Path);
-        let caps = if uses_caps {
-            quote!(caps)
-        } else {
-            quote!(_caps)
-        };
-        let req = if uses_req { quote!(req) } else { quote!(_req) };
         quote! {
             #[doc = #doc]
-            fn #name(#req: &RequestParts<'_>, #caps: &Captures<'_>, out: &mut Violations) {
+            fn #name(req: &RequestParts<'_>, caps: &Captures<'_>, out: &mut Violations) {
                 #(#checks)*
             }
         }

@@ -11,5 +11,5 @@ pub mod pattern;
 mod violations;
 
 pub use evaluated::Evaluated;
-pub use params::{Captures, Kind, QueryPairs, RequestParts, Shape};
+pub use params::{Captures, ContentKind, Kind, Param, QueryPairs, RequestParts, Shape, Style};
 pub use violations::{Location, Violation, Violations};

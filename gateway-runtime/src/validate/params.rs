@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use http::HeaderMap;
 use percent_encoding::percent_decode_str;
 
-use super::Violations;
+use super::{Location, Violations};
 use crate::json::{Number, Value};
 
 /// A compiled schema validator, as generated for each schema.
@@ -27,13 +27,26 @@ pub enum Kind {
     Boolean,
 }
 
-/// The shape of a parameter value in the default styles.
+/// The shape of a parameter value, which decides how its text is split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
     Primitive(Kind),
-    /// Comma-separated (`simple`, `form` without explode) or repeated
-    /// (`form` with explode) items.
+    /// Delimited (`a,b`, `a|b`...) or repeated (`p=a&p=b`) items.
     Array(Kind),
+    /// Members, with the kind of each declared property and of any other
+    /// member (`k,v,k2,v2`, `k=v,k2=v2`, `p[k]=v`...).
+    Object(&'static [(&'static str, Kind)], Kind),
+    /// A parameter described with `content`: its text is a document.
+    Content(ContentKind),
+}
+
+/// The media types a `content` parameter can be checked as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentKind {
+    /// `application/json` and `+json`: parsed strictly, then validated.
+    Json,
+    /// Anything else: the text, validated as a string.
+    Text,
 }
 
 /// Most path parameters a template may hold.
@@ -143,6 +156,11 @@ impl<'a> QueryPairs<'a> {
         QueryPairs { pairs }
     }
 
+    /// Every pair: decoded key, raw value.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &'a str)> {
+        self.pairs.iter().map(|(k, v)| (&**k, *v))
+    }
+
     /// Raw values given for `name`, in order.
     pub fn values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'a str> + 's {
         self.pairs
@@ -169,133 +187,486 @@ fn path_decode(raw: &str) -> Option<Cow<'_, str>> {
     percent_decode_str(raw).decode_utf8().ok()
 }
 
-/// Checks a path parameter (style `simple`).
-pub fn check_path(raw: &str, shape: Shape, schema: SchemaCheck, out: &mut Violations) {
-    check_value(Source::Raw(raw), shape, Decode::Path, schema, out);
+/// Where a parameter is serialised and how: the OpenAPI Parameter Object as
+/// the generated code hands it over (one static per parameter).
+#[derive(Debug)]
+pub struct Param {
+    pub name: &'static str,
+    pub location: Location,
+    pub required: bool,
+    pub style: Style,
+    pub explode: bool,
+    /// Query only: whether `?name=` (an empty value) is accepted.
+    pub allow_empty: bool,
+    /// Query only: reserved characters are data, so `+` stays a plus.
+    pub allow_reserved: bool,
+    pub shape: Shape,
+    /// Path only: index in the router's captures.
+    pub capture: usize,
+    pub schema: SchemaCheck,
 }
 
-/// Checks a query parameter (style `form`).
-pub fn check_query(
-    req: &RequestParts<'_>,
-    name: &'static str,
-    required: bool,
-    explode: bool,
-    shape: Shape,
-    schema: SchemaCheck,
-    out: &mut Violations,
-) {
-    let mut values = req.query.values(name);
-    let Some(first) = values.next() else {
-        if required {
+/// OpenAPI `style` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Simple,
+    Label,
+    Matrix,
+    Form,
+    SpaceDelimited,
+    PipeDelimited,
+    DeepObject,
+}
+
+/// Checks one parameter of the request against its declaration.
+pub fn check(p: &Param, req: &RequestParts<'_>, caps: &Captures<'_>, out: &mut Violations) {
+    out.enter(p.location, p.name);
+    match p.location {
+        Location::Path => check_path(p, caps.get(p.capture), out),
+        Location::Query => check_query(p, &req.query, out),
+        Location::Header => check_header(p, req.headers, out),
+        Location::Cookie => check_cookie(p, req.headers, out),
+        Location::Body => unreachable!("the body is not a parameter"),
+    }
+}
+
+/// A parameter's raw text, before it is split into a value.
+enum Raw<'r> {
+    /// One string holding the whole value.
+    One(&'r str),
+    /// Exploded array items (repeated keys).
+    Items(Vec<&'r str>),
+    /// Exploded object members (a key per member).
+    Members(Vec<(Cow<'r, str>, &'r str)>),
+}
+
+fn check_path(p: &Param, raw: &str, out: &mut Violations) {
+    let fail_prefix = |out: &mut Violations, prefix: &str| {
+        out.fail(
+            "style",
+            format_args!("must start with \"{prefix}\" ({:?} style)", p.style),
+        );
+    };
+    let raw = match p.style {
+        Style::Label => match raw.strip_prefix('.') {
+            Some(rest) => rest,
+            None => return fail_prefix(out, "."),
+        },
+        Style::Matrix => {
+            let Some(rest) = raw.strip_prefix(';') else {
+                return fail_prefix(out, ";");
+            };
+            return check_matrix(p, rest, out);
+        }
+        _ => raw,
+    };
+    let delimiter = match (p.style, p.explode) {
+        (Style::Label, true) => ".",
+        _ => ",",
+    };
+    check_raw(p, Raw::One(raw), delimiter, p.explode, Decode::Path, out);
+}
+
+/// `;name=value`, `;name=a,b`, `;name=a;name=b`, `;name=k,v`, `;k=v;k2=v2`.
+fn check_matrix(p: &Param, rest: &str, out: &mut Violations) {
+    let expected = |out: &mut Violations| {
+        out.fail(
+            "style",
+            format_args!("must be \";{}=...\" (matrix style)", p.name),
+        );
+    };
+    let exploded_object = p.explode && matches!(p.shape, Shape::Object(..));
+    if exploded_object {
+        let mut members = Vec::new();
+        for pair in rest.split(';') {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let Some(k) = path_decode(k) else {
+                out.fail("encoding", format_args!("must be percent-encoded UTF-8"));
+                return;
+            };
+            members.push((k, v));
+        }
+        return check_raw(p, Raw::Members(members), ",", true, Decode::Path, out);
+    }
+    let mut values = Vec::new();
+    for pair in rest.split(';') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if path_decode(k).as_deref() != Some(p.name) {
+            return expected(out);
+        }
+        values.push(v);
+    }
+    match (
+        values.as_slice(),
+        p.explode && matches!(p.shape, Shape::Array(_)),
+    ) {
+        (_, true) => check_raw(p, Raw::Items(values), ",", true, Decode::Path, out),
+        ([one], false) => check_raw(p, Raw::One(one), ",", false, Decode::Path, out),
+        _ => expected(out),
+    }
+}
+
+fn check_query(p: &Param, query: &QueryPairs<'_>, out: &mut Violations) {
+    let decode = if p.allow_reserved {
+        Decode::Path
+    } else {
+        Decode::Form
+    };
+    let absent = |out: &mut Violations| {
+        if p.required {
             out.fail(
                 "required",
-                format_args!("query parameter \"{name}\" is required"),
+                format_args!("query parameter \"{}\" is required", p.name),
+            );
+        }
+    };
+    // Exploded objects: one query key per member.
+    if let Shape::Object(properties, _) = p.shape {
+        let members: Vec<(Cow<'_, str>, &str)> = match p.style {
+            Style::DeepObject => {
+                let mut members = Vec::new();
+                for (k, v) in query.pairs() {
+                    let Some(inner) = k
+                        .strip_prefix(p.name)
+                        .and_then(|r| r.strip_prefix('['))
+                        .and_then(|r| r.strip_suffix(']'))
+                    else {
+                        continue;
+                    };
+                    if inner.contains(['[', ']']) {
+                        out.fail(
+                            "style",
+                            format_args!("nested deepObject keys ({k}) are not supported"),
+                        );
+                        return;
+                    }
+                    members.push((Cow::Owned(inner.to_owned()), v));
+                }
+                members
+            }
+            _ if p.explode => {
+                let mut members = Vec::new();
+                for (name, _) in properties {
+                    let mut values = query.values(name);
+                    if let Some(v) = values.next() {
+                        if values.next().is_some() {
+                            out.fail(
+                                "repeated",
+                                format_args!("query parameter \"{name}\" must not be repeated"),
+                            );
+                            return;
+                        }
+                        members.push((Cow::Borrowed(*name), v));
+                    }
+                }
+                members
+            }
+            _ => Vec::new(),
+        };
+        if matches!(p.style, Style::DeepObject) || p.explode {
+            if members.is_empty() {
+                return absent(out);
+            }
+            return check_raw(p, Raw::Members(members), ",", true, decode, out);
+        }
+    }
+    let mut values = query.values(p.name);
+    let Some(first) = values.next() else {
+        return absent(out);
+    };
+    if p.explode && matches!(p.shape, Shape::Array(_)) {
+        let items = std::iter::once(first).chain(values).collect();
+        return check_raw(p, Raw::Items(items), ",", true, decode, out);
+    }
+    if values.next().is_some() {
+        out.fail(
+            "repeated",
+            format_args!("query parameter \"{}\" must not be repeated", p.name),
+        );
+        return;
+    }
+    if first.is_empty() && matches!(p.shape, Shape::Primitive(_)) {
+        if !p.allow_empty {
+            out.fail(
+                "allowEmptyValue",
+                format_args!("query parameter \"{}\" must not be empty", p.name),
+            );
+        }
+        return;
+    }
+    let delimiter = match p.style {
+        Style::SpaceDelimited => " ",
+        Style::PipeDelimited => "|",
+        _ => ",",
+    };
+    check_raw(p, Raw::One(first), delimiter, false, decode, out);
+}
+
+fn check_header(p: &Param, headers: &HeaderMap, out: &mut Violations) {
+    let mut lines = headers.get_all(p.name).iter();
+    let Some(first) = lines.next() else {
+        if p.required {
+            out.fail(
+                "required",
+                format_args!("header \"{}\" is required", p.name),
             );
         }
         return;
     };
-    match shape {
-        Shape::Array(kind) if explode => {
-            let items = std::iter::once(first).chain(values);
-            check_array(items, kind, Decode::Form, schema, out);
-        }
-        _ => {
-            if values.next().is_some() {
-                out.fail(
-                    "repeated",
-                    format_args!("query parameter \"{name}\" must not be repeated"),
-                );
-                return;
-            }
-            check_value(Source::Raw(first), shape, Decode::Form, schema, out);
-        }
-    }
-}
-
-/// Checks a header parameter (style `simple`).
-pub fn check_header(
-    req: &RequestParts<'_>,
-    name: &'static str,
-    required: bool,
-    shape: Shape,
-    schema: SchemaCheck,
-    out: &mut Violations,
-) {
-    let mut values = req.headers.get_all(name).iter();
-    let Some(first) = values.next() else {
-        if required {
-            out.fail("required", format_args!("header \"{name}\" is required"));
-        }
-        return;
-    };
-    if values.next().is_some() && matches!(shape, Shape::Primitive(_)) {
-        out.fail(
-            "repeated",
-            format_args!("header \"{name}\" must not be repeated"),
-        );
-        return;
-    }
-    let Ok(text) = std::str::from_utf8(first.as_bytes()) else {
+    let not_utf8 = |out: &mut Violations| {
         out.fail(
             "encoding",
-            format_args!("header \"{name}\" is not valid UTF-8"),
+            format_args!("header \"{}\" is not valid UTF-8", p.name),
+        );
+    };
+    let Ok(text) = std::str::from_utf8(first.as_bytes()) else {
+        return not_utf8(out);
+    };
+    if lines.next().is_none() {
+        return check_raw(p, Raw::One(text), ",", p.explode, Decode::None, out);
+    }
+    if !matches!(p.shape, Shape::Array(_) | Shape::Object(..)) {
+        out.fail(
+            "repeated",
+            format_args!("header \"{}\" must not be repeated", p.name),
         );
         return;
+    }
+    // All lines of a list header form one list (RFC 9110 §5.3).
+    let mut joined = String::new();
+    for line in headers.get_all(p.name) {
+        let Ok(t) = std::str::from_utf8(line.as_bytes()) else {
+            return not_utf8(out);
+        };
+        if !joined.is_empty() {
+            joined.push(',');
+        }
+        joined.push_str(t);
+    }
+    check_raw(p, Raw::One(&joined), ",", p.explode, Decode::None, out);
+}
+
+/// The `name=value` pairs of every `Cookie` header line, in order.
+fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|line| std::str::from_utf8(line.as_bytes()).ok())
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| {
+            let (k, v) = pair.trim_matches([' ', '\t']).split_once('=')?;
+            Some((k, v))
+        })
+}
+
+fn check_cookie(p: &Param, headers: &HeaderMap, out: &mut Violations) {
+    let raw = match (p.shape, p.explode) {
+        (Shape::Object(properties, _), true) => {
+            let members: Vec<(Cow<'_, str>, &str)> = cookies(headers)
+                .filter(|(k, _)| properties.iter().any(|(name, _)| name == k))
+                .map(|(k, v)| (Cow::Borrowed(k), v))
+                .collect();
+            (!members.is_empty()).then_some(Raw::Members(members))
+        }
+        (Shape::Array(_), true) => {
+            let items: Vec<&str> = cookies(headers)
+                .filter(|(k, _)| *k == p.name)
+                .map(|(_, v)| v)
+                .collect();
+            (!items.is_empty()).then_some(Raw::Items(items))
+        }
+        _ => {
+            let mut values = cookies(headers).filter(|(k, _)| *k == p.name);
+            match (values.next(), values.next()) {
+                (Some((_, v)), None) => Some(Raw::One(v)),
+                (Some(_), Some(_)) => {
+                    out.fail(
+                        "repeated",
+                        format_args!("cookie \"{}\" must not be repeated", p.name),
+                    );
+                    return;
+                }
+                (None, _) => None,
+            }
+        }
     };
-    if matches!(shape, Shape::Array(_)) {
-        // All lines of a list header form one list (RFC 9110 §5.3).
-        let mut joined = text.to_owned();
-        for more in req.headers.get_all(name).iter().skip(1) {
-            let Ok(t) = std::str::from_utf8(more.as_bytes()) else {
-                out.fail(
-                    "encoding",
-                    format_args!("header \"{name}\" is not valid UTF-8"),
-                );
+    match raw {
+        Some(raw) => check_raw(p, raw, ",", false, Decode::None, out),
+        None if p.required => {
+            out.fail(
+                "required",
+                format_args!("cookie \"{}\" is required", p.name),
+            );
+        }
+        None => {}
+    }
+}
+
+/// Splits `text` on a style's delimiter, before any decoding: an encoded
+/// delimiter stays data. A space delimiter is also accepted as `+` or
+/// `%20`, a pipe as `%7C`, as clients send them.
+fn split<'r>(text: &'r str, delimiter: &str) -> Vec<&'r str> {
+    if text.is_empty() {
+        return Vec::new();
+    }
+    match delimiter {
+        " " => text
+            .split(['+', ' '])
+            .flat_map(|s| s.split("%20"))
+            .collect(),
+        "|" => text
+            .split('|')
+            .flat_map(|s| s.split("%7C"))
+            .flat_map(|s| s.split("%7c"))
+            .collect(),
+        d => text.split(d).collect(),
+    }
+}
+
+/// Turns raw text into a typed value for the parameter's shape, then runs
+/// its schema. `exploded` objects read `k=v` pairs, others alternate keys
+/// and values.
+fn check_raw(
+    p: &Param,
+    raw: Raw<'_>,
+    delimiter: &str,
+    exploded: bool,
+    decode: Decode,
+    out: &mut Violations,
+) {
+    let trim = |s| trim_ows(s, decode);
+    match p.shape {
+        Shape::Primitive(kind) => {
+            let Raw::One(text) = raw else {
+                unreachable!("primitives are read from one string")
+            };
+            if let Some(value) = read_item(trim(text), kind, decode, out) {
+                (p.schema)(&value, out);
+            }
+        }
+        Shape::Array(kind) => {
+            let items = match raw {
+                Raw::One(text) => split(text, delimiter),
+                Raw::Items(items) => items,
+                Raw::Members(_) => unreachable!("arrays have no members"),
+            };
+            check_array(items.into_iter().map(trim), kind, decode, p.schema, out);
+        }
+        Shape::Object(properties, additional) => {
+            let members: Vec<(Cow<'_, str>, &str)> = match raw {
+                Raw::Members(members) => members,
+                Raw::Items(_) => unreachable!("objects are not repeated keys"),
+                Raw::One(text) if exploded => {
+                    let mut members = Vec::new();
+                    for pair in split(text, delimiter) {
+                        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                        let Some(k) = decode_text(trim(k), decode) else {
+                            out.fail("encoding", format_args!("must be percent-encoded UTF-8"));
+                            return;
+                        };
+                        members.push((k, v));
+                    }
+                    members
+                }
+                Raw::One(text) => {
+                    let parts = split(text, delimiter);
+                    if parts.len() % 2 != 0 {
+                        out.fail("style", format_args!("must be name{delimiter}value pairs"));
+                        return;
+                    }
+                    let mut members = Vec::new();
+                    for pair in parts.chunks(2) {
+                        let Some(k) = decode_text(trim(pair[0]), decode) else {
+                            out.fail("encoding", format_args!("must be percent-encoded UTF-8"));
+                            return;
+                        };
+                        members.push((k, pair[1]));
+                    }
+                    members
+                }
+            };
+            check_object(members, properties, additional, decode, p.schema, out);
+        }
+        Shape::Content(media) => {
+            let Raw::One(text) = raw else {
+                unreachable!("content parameters are read from one string")
+            };
+            let Some(text) = decode_text(trim(text), decode) else {
+                out.fail("encoding", format_args!("must be percent-encoded UTF-8"));
                 return;
             };
-            joined.push(',');
-            joined.push_str(t);
+            match media {
+                ContentKind::Json => match crate::json::parse(text.as_bytes(), 64) {
+                    Ok(value) => {
+                        (p.schema)(&value, out);
+                    }
+                    Err(e) => {
+                        out.fail("json", format_args!("{e}"));
+                    }
+                },
+                ContentKind::Text => {
+                    (p.schema)(&Value::String(text), out);
+                }
+            }
         }
-        check_value(Source::Raw(&joined), shape, Decode::None, schema, out);
-        return;
     }
-    check_value(Source::Raw(text), shape, Decode::None, schema, out);
 }
 
-#[derive(Clone, Copy)]
-enum Decode {
-    Path,
-    Form,
-    None,
-}
-
-enum Source<'r> {
-    Raw(&'r str),
-}
-
-fn check_value(
-    source: Source<'_>,
-    shape: Shape,
+fn check_object<'r>(
+    members: Vec<(Cow<'r, str>, &'r str)>,
+    properties: &[(&'static str, Kind)],
+    additional: Kind,
     decode: Decode,
     schema: SchemaCheck,
     out: &mut Violations,
 ) {
-    let Source::Raw(raw) = source;
-    match shape {
-        Shape::Primitive(kind) => {
-            if let Some(value) = read_item(raw, kind, decode, out) {
-                schema(&value, out);
-            }
+    let mut object: Vec<(Cow<'r, str>, Value<'r>)> = Vec::with_capacity(members.len());
+    let mut ok = true;
+    for (key, raw) in members {
+        if object.iter().any(|(k, _)| *k == key) {
+            out.fail("repeated", format_args!("member \"{key}\" is given twice"));
+            return;
         }
-        Shape::Array(kind) => {
-            // An empty value is an empty array, not one empty item.
-            let items = raw.split(',').filter(|_| !raw.is_empty());
-            let items = items.map(|s| match decode {
-                Decode::None => s.trim_matches([' ', '\t']),
-                _ => s,
-            });
-            check_array(items, kind, decode, schema, out);
+        let kind = properties
+            .iter()
+            .find(|(name, _)| *name == key)
+            .map_or(additional, |(_, kind)| *kind);
+        let mark = out.mark().unwrap_or(0);
+        let value = read_item(trim_ows(raw, decode), kind, decode, out);
+        out.at_key(mark, &key);
+        match value {
+            Some(v) => object.push((key, v)),
+            None => ok = false,
         }
+    }
+    if ok {
+        schema(&Value::Object(object), out);
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Decode {
+    /// Percent-decoding (path segments; query values with `allowReserved`).
+    Path,
+    /// `application/x-www-form-urlencoded`: `+` is a space.
+    Form,
+    /// Headers and cookies are taken as they are.
+    None,
+}
+
+/// Header and cookie items lose the optional whitespace around them.
+fn trim_ows(s: &str, decode: Decode) -> &str {
+    match decode {
+        Decode::None => s.trim_matches([' ', '\t']),
+        _ => s,
+    }
+}
+
+fn decode_text(raw: &str, decode: Decode) -> Option<Cow<'_, str>> {
+    match decode {
+        Decode::Path => path_decode(raw),
+        Decode::Form => form_decode(raw),
+        Decode::None => Some(Cow::Borrowed(raw)),
     }
 }
 
@@ -330,12 +701,7 @@ fn read_item<'r>(
     decode: Decode,
     out: &mut Violations,
 ) -> Option<Value<'r>> {
-    let text = match decode {
-        Decode::Path => path_decode(raw),
-        Decode::Form => form_decode(raw),
-        Decode::None => Some(Cow::Borrowed(raw)),
-    };
-    let Some(text) = text else {
+    let Some(text) = decode_text(raw, decode) else {
         out.fail("encoding", format_args!("must be percent-encoded UTF-8"));
         return None;
     };
@@ -413,19 +779,301 @@ mod tests {
         }
     }
 
-    fn query(q: &'static str, explode: bool, shape: Shape, schema: SchemaCheck) -> Vec<String> {
-        let headers = HeaderMap::new();
+    fn param(
+        location: Location,
+        style: Style,
+        explode: bool,
+        shape: Shape,
+        schema: SchemaCheck,
+    ) -> Param {
+        Param {
+            name: "p",
+            location,
+            required: true,
+            style,
+            explode,
+            allow_empty: false,
+            allow_reserved: false,
+            shape,
+            capture: 0,
+            schema,
+        }
+    }
+
+    /// Runs `p` on a request with this query, path capture and headers.
+    fn run(p: &Param, query: &str, path: &str, headers: &[(&'static str, &str)]) -> Vec<String> {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.append(*k, v.parse().unwrap());
+        }
         let req = RequestParts {
-            query: QueryPairs::parse(Some(q)),
-            headers: &headers,
+            query: QueryPairs::parse(Some(query)),
+            headers: &map,
         };
+        let mut caps = Captures::default();
+        caps.set(0, path);
         let mut out = Violations::default();
-        out.enter(Location::Query, "p");
-        check_query(&req, "p", true, explode, shape, schema, &mut out);
+        check(p, &req, &caps, &mut out);
         out.into_vec()
             .into_iter()
             .map(|v| format!("{} {}: {}", v.pointer, v.rule, v.message))
             .collect()
+    }
+
+    fn query(q: &'static str, explode: bool, shape: Shape, schema: SchemaCheck) -> Vec<String> {
+        run(
+            &param(Location::Query, Style::Form, explode, shape, schema),
+            q,
+            "",
+            &[],
+        )
+    }
+
+    std::thread_local! {
+        static SEEN: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    /// A schema that accepts anything and records the value it was given.
+    fn record(v: &Value<'_>, _: &mut Violations) -> bool {
+        fn render(v: &Value<'_>) -> String {
+            match v {
+                Value::Null => "null".into(),
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => format!("{}", n.as_f64()),
+                Value::String(s) => format!("{s:?}"),
+                Value::Array(items) => format!(
+                    "[{}]",
+                    items.iter().map(render).collect::<Vec<_>>().join(",")
+                ),
+                Value::Object(m) => format!(
+                    "{{{}}}",
+                    m.iter()
+                        .map(|(k, v)| format!("{k:?}:{}", render(v)))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+            }
+        }
+        SEEN.with(|s| s.borrow_mut().push(render(v)));
+        true
+    }
+
+    const RGB: Shape = Shape::Object(
+        &[
+            ("R", Kind::Integer),
+            ("G", Kind::Integer),
+            ("B", Kind::Integer),
+        ],
+        Kind::String,
+    );
+    const COLOURS: Shape = Shape::Array(Kind::String);
+    const COLOUR: Shape = Shape::Primitive(Kind::String);
+
+    /// The style examples of the OpenAPI Specification (3.1.1 §4.8.12.4,
+    /// whose label and matrix rows follow RFC 6570), each read back into
+    /// the value it serialises: `"blue"`, `["blue","black","brown"]` and
+    /// `{"R":100,"G":200,"B":150}`.
+    #[test]
+    fn style_examples_of_the_specification() {
+        use Location::{Cookie, Header, Path, Query};
+        let string = r#""blue""#;
+        let array = r#"["blue","black","brown"]"#;
+        let object = r#"{"R":100,"G":200,"B":150}"#;
+        #[rustfmt::skip]
+        let table: &[(Location, Style, bool, Shape, &str, &str)] = &[
+            (Path, Style::Matrix, false, COLOUR, ";p=blue", string),
+            (Path, Style::Matrix, false, COLOURS, ";p=blue,black,brown", array),
+            (Path, Style::Matrix, false, RGB, ";p=R,100,G,200,B,150", object),
+            (Path, Style::Matrix, true, COLOUR, ";p=blue", string),
+            (Path, Style::Matrix, true, COLOURS, ";p=blue;p=black;p=brown", array),
+            (Path, Style::Matrix, true, RGB, ";R=100;G=200;B=150", object),
+            (Path, Style::Label, false, COLOUR, ".blue", string),
+            (Path, Style::Label, false, COLOURS, ".blue,black,brown", array),
+            (Path, Style::Label, false, RGB, ".R,100,G,200,B,150", object),
+            (Path, Style::Label, true, COLOUR, ".blue", string),
+            (Path, Style::Label, true, COLOURS, ".blue.black.brown", array),
+            (Path, Style::Label, true, RGB, ".R=100.G=200.B=150", object),
+            (Path, Style::Simple, false, COLOUR, "blue", string),
+            (Path, Style::Simple, false, COLOURS, "blue,black,brown", array),
+            (Path, Style::Simple, false, RGB, "R,100,G,200,B,150", object),
+            (Path, Style::Simple, true, COLOURS, "blue,black,brown", array),
+            (Path, Style::Simple, true, RGB, "R=100,G=200,B=150", object),
+            (Query, Style::Form, false, COLOUR, "p=blue", string),
+            (Query, Style::Form, false, COLOURS, "p=blue,black,brown", array),
+            (Query, Style::Form, false, RGB, "p=R,100,G,200,B,150", object),
+            (Query, Style::Form, true, COLOUR, "p=blue", string),
+            (Query, Style::Form, true, COLOURS, "p=blue&p=black&p=brown", array),
+            (Query, Style::Form, true, RGB, "R=100&G=200&B=150", object),
+            (Query, Style::SpaceDelimited, false, COLOURS, "p=blue%20black%20brown", array),
+            (Query, Style::SpaceDelimited, false, COLOURS, "p=blue+black+brown", array),
+            (Query, Style::SpaceDelimited, false, RGB, "p=R%20100%20G%20200%20B%20150", object),
+            (Query, Style::PipeDelimited, false, COLOURS, "p=blue|black|brown", array),
+            (Query, Style::PipeDelimited, false, COLOURS, "p=blue%7Cblack%7Cbrown", array),
+            (Query, Style::PipeDelimited, false, RGB, "p=R|100|G|200|B|150", object),
+            (Query, Style::DeepObject, true, RGB, "p[R]=100&p[G]=200&p[B]=150", object),
+            (Query, Style::DeepObject, true, RGB, "p%5BR%5D=100&p%5BG%5D=200&p%5BB%5D=150", object),
+            (Header, Style::Simple, false, COLOUR, "blue", string),
+            (Header, Style::Simple, false, COLOURS, "blue, black ,brown", array),
+            (Header, Style::Simple, false, RGB, "R,100,G,200,B,150", object),
+            (Header, Style::Simple, true, RGB, "R=100, G=200, B=150", object),
+            (Cookie, Style::Form, false, COLOUR, "p=blue", string),
+            (Cookie, Style::Form, false, COLOURS, "p=blue,black,brown", array),
+            (Cookie, Style::Form, false, RGB, "p=R,100,G,200,B,150", object),
+            (Cookie, Style::Form, true, COLOURS, "p=blue; p=black; p=brown", array),
+            (Cookie, Style::Form, true, RGB, "R=100; G=200; B=150", object),
+        ];
+        for &(location, style, explode, shape, text, expected) in table {
+            let p = param(location, style, explode, shape, record);
+            SEEN.with(|s| s.borrow_mut().clear());
+            let violations = match location {
+                Path => run(&p, "", text, &[]),
+                Query => run(&p, text, "", &[]),
+                Header => run(&p, "", "", &[("p", text)]),
+                _ => run(&p, "", "", &[("cookie", text)]),
+            };
+            let seen = SEEN.with(|s| s.borrow().clone());
+            assert_eq!(
+                (violations, seen),
+                (vec![], vec![expected.to_owned()]),
+                "{location:?} {style:?} explode={explode} {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn delimiters_split_before_decoding() {
+        SEEN.with(|s| s.borrow_mut().clear());
+        // Encoded delimiters are data; `+` is a space in a query unless
+        // reserved characters are allowed; headers and cookies are taken
+        // as they are.
+        let p = param(Location::Query, Style::Form, false, COLOURS, record);
+        assert!(run(&p, "p=a%2Cb,c+d", "", &[]).is_empty());
+        let p = param(Location::Path, Style::Simple, false, COLOURS, record);
+        assert!(run(&p, "", "a%2Cb,c+d", &[]).is_empty());
+        let mut reserved = param(Location::Query, Style::Form, false, COLOUR, record);
+        reserved.allow_reserved = true;
+        assert!(run(&reserved, "p=1+1", "", &[]).is_empty());
+        let p = param(Location::Header, Style::Simple, false, COLOUR, record);
+        assert!(run(&p, "", "", &[("p", "a%20b")]).is_empty());
+        let p = param(
+            Location::Query,
+            Style::PipeDelimited,
+            false,
+            COLOURS,
+            record,
+        );
+        assert!(run(&p, "p=a%7Cb|c,d", "", &[]).is_empty());
+        let seen = SEEN.with(|s| s.borrow().clone());
+        assert_eq!(
+            seen,
+            [
+                r#"["a,b","c d"]"#,
+                r#"["a,b","c+d"]"#,
+                r#""1+1""#,
+                r#""a%20b""#,
+                r#"["a","b","c,d"]"#
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_styles_are_precise_errors() {
+        let p = param(Location::Path, Style::Label, false, COLOUR, accept_all);
+        assert_eq!(
+            run(&p, "", "blue", &[]),
+            [" style: must start with \".\" (Label style)"]
+        );
+        let p = param(Location::Path, Style::Matrix, false, COLOUR, accept_all);
+        assert_eq!(
+            run(&p, "", ";q=blue", &[]),
+            [" style: must be \";p=...\" (matrix style)"]
+        );
+        let p = param(Location::Query, Style::Form, false, RGB, accept_all);
+        assert_eq!(
+            run(&p, "p=R,100,G", "", &[]),
+            [" style: must be name,value pairs"]
+        );
+        assert_eq!(
+            run(&p, "p=R,x,G,1", "", &[]),
+            ["/R type: must be an integer"]
+        );
+        assert_eq!(
+            run(&p, "p=R,1,R,2", "", &[]),
+            [" repeated: member \"R\" is given twice"]
+        );
+        let p = param(Location::Query, Style::DeepObject, true, RGB, accept_all);
+        assert_eq!(
+            run(&p, "x=1", "", &[]),
+            [" required: query parameter \"p\" is required"]
+        );
+        assert_eq!(
+            run(&p, "p[R][x]=1", "", &[]),
+            [" style: nested deepObject keys (p[R][x]) are not supported"]
+        );
+        let p = param(Location::Cookie, Style::Form, false, COLOUR, accept_all);
+        assert_eq!(
+            run(&p, "", "", &[("cookie", "a=1")]),
+            [" required: cookie \"p\" is required"]
+        );
+        assert_eq!(
+            run(&p, "", "", &[("cookie", "p=1; p=2")]),
+            [" repeated: cookie \"p\" must not be repeated"]
+        );
+        let p = param(
+            Location::Query,
+            Style::Form,
+            false,
+            Shape::Primitive(Kind::Integer),
+            accept_all,
+        );
+        assert_eq!(
+            run(&p, "p=", "", &[]),
+            [" allowEmptyValue: query parameter \"p\" must not be empty"]
+        );
+        let mut empty_ok = param(
+            Location::Query,
+            Style::Form,
+            false,
+            Shape::Primitive(Kind::Integer),
+            accept_all,
+        );
+        empty_ok.allow_empty = true;
+        assert!(run(&empty_ok, "p", "", &[]).is_empty());
+    }
+
+    fn is_small_object(v: &Value<'_>, out: &mut Violations) -> bool {
+        match v {
+            Value::Object(m) if m.iter().all(|(k, _)| k == "a") => true,
+            _ => out.fail("additionalProperties", format_args!("only \"a\"")),
+        }
+    }
+
+    #[test]
+    fn content_parameters_are_documents() {
+        let p = param(
+            Location::Query,
+            Style::Form,
+            false,
+            Shape::Content(ContentKind::Json),
+            is_small_object,
+        );
+        assert!(run(&p, "p=%7B%22a%22%3A1%7D", "", &[]).is_empty());
+        assert_eq!(
+            run(&p, "p=%7B%22b%22%3A1%7D", "", &[]),
+            [" additionalProperties: only \"a\""]
+        );
+        assert_eq!(
+            run(&p, "p=%7B", "", &[]),
+            [" json: malformed JSON: EOF while parsing object key at line 1 column 2"]
+        );
+        let p = param(
+            Location::Header,
+            Style::Simple,
+            false,
+            Shape::Content(ContentKind::Json),
+            is_small_object,
+        );
+        assert!(run(&p, "", "", &[("p", r#"{"a": [1, 2]}"#)]).is_empty());
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub enum Location {
     Path,
     Query,
     Header,
+    Cookie,
     Body,
 }
 
@@ -18,6 +19,7 @@ impl Location {
             Location::Path => "path",
             Location::Query => "query",
             Location::Header => "header",
+            Location::Cookie => "cookie",
             Location::Body => "body",
         }
     }

@@ -41,7 +41,11 @@ async fn query_parameters() {
         (&format!("{p}?limit=101"), &[], &["query:limit maximum"]),
         (&format!("{p}?limit=ten"), &[], &["query:limit type"]),
         (&format!("{p}?limit=1.5"), &[], &["query:limit type"]),
-        (&format!("{p}?limit="), &[], &["query:limit type"]),
+        (
+            &format!("{p}?limit="),
+            &[],
+            &["query:limit allowEmptyValue"],
+        ),
         (
             &format!("{p}?limit=2147483648"),
             &[],
@@ -352,6 +356,146 @@ async fn header_parameters() {
                 "query:verbose required",
                 "header:X-Tenant maxLength",
             ],
+        ),
+    ])
+    .await;
+}
+
+/// Every OpenAPI style, read from a real request and validated; the
+/// forwarded ones reach the upstream unchanged.
+#[tokio::test]
+async fn every_style() {
+    let p = "/shop/v1/styles";
+    let ok = "/.red.blue/;x=1;y=2";
+    let cookie: &[(&str, &str)] = &[("cookie", "session=0a1b2c3d")];
+    check_all(&[
+        // path: label (exploded array) and matrix (exploded object)
+        (&format!("{p}{ok}"), cookie, &[]),
+        (&format!("{p}/.red/;x=-1;y=0"), cookie, &[]),
+        (
+            &format!("{p}/red/;x=1;y=2"),
+            cookie,
+            &["path:colours style"],
+        ),
+        (
+            &format!("{p}/.red.pink/;x=1;y=2"),
+            cookie,
+            &["path:colours/1 enum"],
+        ),
+        (
+            &format!("{p}/.red.red.red.red/;x=1;y=2"),
+            cookie,
+            &["path:colours maxItems"],
+        ),
+        (&format!("{p}/.red/;x=1"), cookie, &["path:point required"]),
+        (
+            &format!("{p}/.red/;x=1;y=-2"),
+            cookie,
+            &["path:point/y minimum"],
+        ),
+        (
+            &format!("{p}/.red/;x=a;y=2"),
+            cookie,
+            &["path:point/x type"],
+        ),
+        (
+            &format!("{p}/.red/;x=1;y=2;z=3"),
+            cookie,
+            &["path:point/z additionalProperties"],
+        ),
+        (&format!("{p}/.red/x=1"), cookie, &["path:point style"]),
+        // query: deepObject, also percent-encoded brackets
+        (
+            &format!("{p}{ok}?filter[min]=1.5&filter[owner]=ada"),
+            cookie,
+            &[],
+        ),
+        (&format!("{p}{ok}?filter%5Bmax%5D=2"), cookie, &[]),
+        (
+            &format!("{p}{ok}?filter[min]=low"),
+            cookie,
+            &["query:filter/min type"],
+        ),
+        (
+            &format!("{p}{ok}?filter[colour]=red"),
+            cookie,
+            &["query:filter/colour additionalProperties"],
+        ),
+        (
+            &format!("{p}{ok}?filter[min][x]=1"),
+            cookie,
+            &["query:filter style"],
+        ),
+        // query: pipe- and space-delimited arrays
+        (&format!("{p}{ok}?ids=1|2|3"), cookie, &[]),
+        (&format!("{p}{ok}?ids=1%7C2"), cookie, &[]),
+        (&format!("{p}{ok}?ids=1|x"), cookie, &["query:ids/1 type"]),
+        (&format!("{p}{ok}?words=a%20b"), cookie, &[]),
+        (&format!("{p}{ok}?words=a+b"), cookie, &[]),
+        (
+            &format!("{p}{ok}?words=a+b+c"),
+            cookie,
+            &["query:words maxItems"],
+        ),
+        // query: form object, not exploded
+        (&format!("{p}{ok}?range=from,1,to,5"), cookie, &[]),
+        (
+            &format!("{p}{ok}?range=from,1"),
+            cookie,
+            &["query:range required"],
+        ),
+        (
+            &format!("{p}{ok}?range=from,1,to"),
+            cookie,
+            &["query:range style"],
+        ),
+        // query: JSON content
+        (
+            &format!("{p}{ok}?where=%7B%22name%22%3A%22ada%22%7D"),
+            cookie,
+            &[],
+        ),
+        (
+            &format!("{p}{ok}?where=%7B%22name%22%3A%22lovelace%22%7D"),
+            cookie,
+            &["query:where/name maxLength"],
+        ),
+        (
+            &format!("{p}{ok}?where=%7Bname%7D"),
+            cookie,
+            &["query:where json"],
+        ),
+        // query: allowEmptyValue
+        (&format!("{p}{ok}?flag="), cookie, &[]),
+        (&format!("{p}{ok}?flag=true"), cookie, &[]),
+        (&format!("{p}{ok}?flag=yes"), cookie, &["query:flag type"]),
+        // header: exploded object of integers, not percent-decoded
+        (
+            &format!("{p}{ok}"),
+            &[("cookie", "session=0a1b2c3d"), ("x-dims", "w=3, h=4")],
+            &[],
+        ),
+        (
+            &format!("{p}{ok}"),
+            &[("cookie", "session=0a1b2c3d"), ("x-dims", "w=3,h=x")],
+            &["header:X-Dims/h type"],
+        ),
+        // cookies: required, pattern, not-exploded array
+        (&format!("{p}{ok}"), &[], &["cookie:session required"]),
+        (
+            &format!("{p}{ok}"),
+            &[("cookie", "session=XYZ")],
+            &["cookie:session pattern"],
+        ),
+        (
+            &format!("{p}{ok}"),
+            &[("cookie", "a=1; session=0a1b2c3d; prefs=dark,compact")],
+            &[],
+        ),
+        (
+            &format!("{p}{ok}"),
+            &[("cookie", "session=0a1b2c3d"), ("cookie", "prefs=a,b,c")],
+            &["cookie:prefs maxItems"],
         ),
     ])
     .await;
