@@ -153,6 +153,9 @@ pub struct SecurityRequirement {
 pub struct Limits {
     pub max_body_bytes: u64,
     pub max_json_depth: u32,
+    /// `x-douane-unknown-query-parameters: reject`: query keys that no
+    /// parameter declares get 400 instead of being forwarded.
+    pub reject_unknown_query: bool,
 }
 
 impl Default for Limits {
@@ -160,6 +163,7 @@ impl Default for Limits {
         Limits {
             max_body_bytes: 1024 * 1024,
             max_json_depth: 64,
+            reject_unknown_query: false,
         }
     }
 }

@@ -381,6 +381,11 @@ impl Lowerer<'_, '_> {
                     Some(n) => limits.max_json_depth = n as u32,
                     None => self.error(&loc, "x-douane-max-json-depth must be an integer between 1 and 1024"),
                 },
+                "x-douane-unknown-query-parameters" => match value.as_str() {
+                    Some("reject") => limits.reject_unknown_query = true,
+                    Some("forward") => limits.reject_unknown_query = false,
+                    _ => self.error(&loc, "x-douane-unknown-query-parameters must be \"reject\" or \"forward\""),
+                },
                 other => self.error(&loc, format!("unknown annotation \"{other}\"")),
             }
         }

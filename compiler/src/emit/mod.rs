@@ -337,7 +337,28 @@ impl<'a> Emitter<'a> {
             op.template,
             op.id
         );
-        if op.parameters.is_empty() {
+        let unknown_query = op.limits.reject_unknown_query.then(|| {
+            // Keys a declared query parameter may use: its name, the
+            // properties of an exploded form object, `name[...]` for a
+            // deepObject.
+            let mut known: Vec<&str> = Vec::new();
+            let mut deep: Vec<&str> = Vec::new();
+            for p in op
+                .parameters
+                .iter()
+                .filter(|p| p.location == ParamLocation::Query)
+            {
+                match (&p.shape, p.style, p.explode) {
+                    (Shape::Object(..), Style::DeepObject, _) => deep.push(&p.name),
+                    (Shape::Object(properties, _), Style::Form, true) => {
+                        known.extend(properties.iter().map(|(n, _)| n.as_str()))
+                    }
+                    _ => known.push(&p.name),
+                }
+            }
+            quote!(params::reject_unknown_query(req, &[#(#known),*], &[#(#deep),*], out);)
+        });
+        if op.parameters.is_empty() && unknown_query.is_none() {
             return quote! {
                 #[doc = #doc]
                 fn #name(_req: &RequestParts<'_>, _caps: &Captures<'_>, _out: &mut Violations) {}
@@ -401,6 +422,7 @@ impl<'a> Emitter<'a> {
             #[doc = #doc]
             fn #name(req: &RequestParts<'_>, caps: &Captures<'_>, out: &mut Violations) {
                 #(#checks)*
+                #unknown_query
             }
         }
     }

@@ -230,6 +230,33 @@ pub fn check(p: &Param, req: &RequestParts<'_>, caps: &Captures<'_>, out: &mut V
     }
 }
 
+/// `x-douane-unknown-query-parameters: reject`: every query key must belong
+/// to a declared parameter (`known` names, or `deep[...]` for deepObject).
+pub fn reject_unknown_query(
+    req: &RequestParts<'_>,
+    known: &[&str],
+    deep: &[&str],
+    out: &mut Violations,
+) {
+    out.enter(Location::Query, "");
+    for (key, _) in req.query.pairs() {
+        let declared = known.contains(&key)
+            || deep.iter().any(|d| {
+                key.strip_prefix(d)
+                    .is_some_and(|rest| rest.starts_with('['))
+            });
+        if !declared {
+            out.fail(
+                "unknown",
+                format_args!("query parameter \"{key}\" is not declared"),
+            );
+            if out.should_stop() {
+                return;
+            }
+        }
+    }
+}
+
 /// A parameter's raw text, before it is split into a value.
 enum Raw<'r> {
     /// One string holding the whole value.
