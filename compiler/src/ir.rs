@@ -303,12 +303,37 @@ pub struct MediaType {
 }
 
 /// How a body of one media type is checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BodyCheck {
     /// JSON (`application/json`, `*+json`): parsed strictly and validated.
     Json(SchemaId),
-    /// No validator for this type: size limit only (listed as a warning).
+    /// `application/x-www-form-urlencoded`: fields read as the Encoding
+    /// Object says, the object validated.
+    Form(FormBody),
+    /// `text/*` with a schema: the UTF-8 body validated as a string.
+    Text(SchemaId),
+    /// No validator for this type: size limit only (listed as a warning
+    /// when the contract says more than the size can enforce).
     SizeOnly,
+}
+
+/// A form body: its declared fields and the object schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormBody {
+    pub schema: SchemaId,
+    pub fields: Vec<FormField>,
+    /// Kind of the fields the schema does not declare.
+    pub additional: Kind,
+}
+
+/// One property of a form body, serialised per its Encoding Object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormField {
+    pub name: String,
+    pub style: Style,
+    pub explode: bool,
+    pub allow_reserved: bool,
+    pub shape: Shape,
 }
 
 /// What the built-in mock upstream answers for an operation.

@@ -922,6 +922,108 @@ impl Lowerer<'_, '_> {
         }
     }
 
+    /// The schema `{}` (or `true`).
+    fn accept_all(&mut self) -> SchemaId {
+        self.push_schema(Schema {
+            always: Some(true),
+            ..Schema::default()
+        })
+    }
+
+    /// An `application/x-www-form-urlencoded` body: each property of the
+    /// schema is a field, serialised as its Encoding Object says (style
+    /// `form`, exploded, by default; `contentType: application/json` makes
+    /// it a JSON document).
+    fn form_body(&mut self, media: &Node, schema_node: Option<&Node>) -> Option<FormBody> {
+        let schema = match schema_node {
+            Some(s) => self.schema(s),
+            None => self.accept_all(),
+        };
+        let resolved = self.schemas[resolve_alias(&self.schemas, schema).0].clone();
+        let encoding = media.child("encoding");
+        let mut fields = Vec::new();
+        for (name, property) in &resolved.properties {
+            let enc = encoding.as_ref().and_then(|e| e.child(name));
+            let at = enc.as_ref().map_or(media.loc.clone(), |e| e.loc.clone());
+            let get = |key: &str| enc.as_ref().and_then(|e| e.value().get(key).cloned());
+            let style = match get("style") {
+                None => Style::Form,
+                Some(v) => {
+                    match v.as_str().and_then(Style::parse) {
+                        Some(
+                            s @ (Style::Form
+                            | Style::SpaceDelimited
+                            | Style::PipeDelimited
+                            | Style::DeepObject),
+                        ) => s,
+                        _ => {
+                            self.error(&at, format!("form field \"{name}\": style {v} is not defined for form bodies"));
+                            return None;
+                        }
+                    }
+                }
+            };
+            let explode = style == Style::DeepObject
+                || get("explode")
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(style == Style::Form);
+            let allow_reserved = get("allowReserved")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            let json = get("contentType")
+                .and_then(|v| v.as_str().map(str::to_ascii_lowercase))
+                .is_some_and(|c| is_json(c.split(';').next().unwrap_or("").trim()));
+            let shape = if json {
+                Shape::Content(ContentKind::Json)
+            } else {
+                self.shape(*property, &at, name)?
+            };
+            let defined = matches!(
+                (&shape, style, explode),
+                (Shape::Content(_), _, _)
+                    | (Shape::Primitive(_) | Shape::Array(_), Style::Form, _)
+                    | (
+                        Shape::Array(_) | Shape::Object(..),
+                        Style::SpaceDelimited | Style::PipeDelimited,
+                        false
+                    )
+                    | (Shape::Object(..), Style::Form, false)
+                    | (Shape::Object(..), Style::DeepObject, _)
+            );
+            if !defined {
+                self.error(&at, format!(
+                    "form field \"{name}\": style \"{}\"{} does not define how this value is serialised in a form body",
+                    style.as_str(),
+                    if explode { " with explode" } else { "" }
+                ));
+                return None;
+            }
+            fields.push(FormField {
+                name: name.clone(),
+                style,
+                explode,
+                allow_reserved,
+                shape,
+            });
+        }
+        let additional = match resolved.additional_properties {
+            Some(id) => match self.shape(id, &media.loc, "additionalProperties") {
+                Some(Shape::Primitive(k)) => k,
+                Some(_) => {
+                    self.error(&media.loc, "form body: additionalProperties must be a primitive to be read from a form");
+                    return None;
+                }
+                None => return None,
+            },
+            None => Kind::String,
+        };
+        Some(FormBody {
+            schema,
+            fields,
+            additional,
+        })
+    }
+
     fn request_body(&mut self, at: &Node) -> Option<RequestBody> {
         let node = match self.ws.deref(&at.loc) {
             Ok(n) => n,
@@ -953,26 +1055,45 @@ impl Lowerer<'_, '_> {
                 .unwrap_or("")
                 .trim()
                 .to_ascii_lowercase();
-            if m.value().get("encoding").is_some() && !is_json(&range) {
+            let form = range == "application/x-www-form-urlencoded";
+            if m.value().get("encoding").is_some() && !form {
                 self.warn(
                     &m.loc,
                     format!("encoding of \"{declared}\" is not enforced"),
                 );
             }
+            let schema_node = m.child("schema");
             let check = if is_json(&range) {
-                let schema = match m.child("schema") {
-                    Some(s) => self.schema(&s),
-                    None => self.push_schema(Schema {
-                        always: Some(true),
-                        ..Schema::default()
-                    }),
+                let schema = match &schema_node {
+                    Some(s) => self.schema(s),
+                    None => self.accept_all(),
                 };
                 BodyCheck::Json(schema)
+            } else if form {
+                BodyCheck::Form(self.form_body(&m, schema_node.as_ref())?)
+            } else if let (true, Some(s)) = (range.starts_with("text/"), &schema_node) {
+                BodyCheck::Text(self.schema(s))
             } else {
-                self.warn(
-                    &m.loc,
-                    format!("request body \"{declared}\" is not validated: size limit only"),
-                );
+                // Raw bytes: the size limit is all there is to enforce
+                // unless the schema says more than "a (binary) string".
+                let says_more = schema_node.as_ref().is_some_and(|s| {
+                    s.value().as_object().is_some_and(|o| {
+                        o.iter().any(|(k, v)| match k.as_str() {
+                            "type" => v != "string",
+                            "format" => v != "binary" && v != "byte",
+                            "description" | "title" | "example" | "examples" => false,
+                            k => !k.starts_with("x-"),
+                        })
+                    })
+                });
+                if says_more
+                    || !range.starts_with("application/octet-stream") && !range.starts_with("text/")
+                {
+                    self.warn(
+                        &m.loc,
+                        format!("request body \"{declared}\" is not validated: size limit only"),
+                    );
+                }
                 BodyCheck::SizeOnly
             };
             media.push(MediaType { range, check });

@@ -84,8 +84,27 @@ pub fn render(api: &Api) -> String {
                     if b.required { "required" } else { "optional" }
                 );
                 for m in &b.media {
-                    let check = match m.check {
-                        BodyCheck::Json(id) => format!("JSON, {}", describe(api, id)),
+                    let check = match &m.check {
+                        BodyCheck::Json(id) => format!("JSON, {}", describe(api, *id)),
+                        BodyCheck::Text(id) => format!("text, {}", describe(api, *id)),
+                        BodyCheck::Form(form) => format!(
+                            "form fields ({}), {}",
+                            form.fields
+                                .iter()
+                                .map(|f| if f.style == Style::Form && f.explode {
+                                    f.name.clone()
+                                } else {
+                                    format!(
+                                        "{} {}{}",
+                                        f.name,
+                                        f.style.as_str(),
+                                        if f.explode { " exploded" } else { "" }
+                                    )
+                                })
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            describe(api, form.schema)
+                        ),
                         BodyCheck::SizeOnly => "NOT VALIDATED (size limit only)".to_owned(),
                     };
                     let _ = writeln!(out, "    {}: {}", m.range, check);

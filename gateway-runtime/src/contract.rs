@@ -7,6 +7,7 @@
 //! binary links the one compiled from `specs/`.
 
 use crate::json::Value;
+pub use crate::validate::params::{FormBody, FormField};
 use crate::validate::{Captures, RequestParts, Violations};
 
 /// A compiled set of APIs served by one gateway.
@@ -131,6 +132,12 @@ pub enum BodyCheck {
     /// Parsed as JSON (strictly: no duplicate keys, bounded depth), then
     /// checked by the compiled schema validator.
     Json(fn(&Value<'_>, &mut Violations) -> bool),
+    /// `application/x-www-form-urlencoded`: fields read as the Encoding
+    /// Object says, then the object checked by the compiled schema.
+    Form(&'static FormBody),
+    /// A textual type with a string schema (`text/plain`...): the UTF-8
+    /// body checked as one string.
+    Text(fn(&Value<'_>, &mut Violations) -> bool),
     /// No validator for this media type: only the size limit applies. The
     /// contract surface lists every such media type as a warning.
     SizeOnly,

@@ -247,6 +247,23 @@ impl Value<'static> {
 }
 
 impl Value<'_> {
+    /// A copy that borrows nothing (strings owned).
+    pub fn into_owned(self) -> Value<'static> {
+        match self {
+            Value::Null => Value::Null,
+            Value::Bool(b) => Value::Bool(b),
+            Value::Number(n) => Value::Number(n),
+            Value::String(s) => Value::String(Cow::Owned(s.into_owned())),
+            Value::Array(items) => Value::Array(items.into_iter().map(Value::into_owned).collect()),
+            Value::Object(members) => Value::Object(
+                members
+                    .into_iter()
+                    .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
+                    .collect(),
+            ),
+        }
+    }
+
     /// For an array: whether any item equals `v` (JSON Schema equality).
     pub fn array_contains(&self, v: &Value<'_>) -> bool {
         matches!(self, Value::Array(items) if items.iter().any(|e| e == v))

@@ -52,14 +52,15 @@ pub fn select(
         }
     }
     let (_, media) = best.ok_or(MediaMismatch::NotAccepted)?;
-    if matches!(media.check, BodyCheck::Json(_)) {
+    // Bodies that are validated as text must be UTF-8 (or its ASCII subset).
+    if !matches!(media.check, BodyCheck::SizeOnly) {
         for param in parts {
             let Some((name, value)) = param.split_once('=') else {
                 continue;
             };
             if name.trim().eq_ignore_ascii_case("charset") {
                 let value = value.trim().trim_matches('"');
-                if !value.eq_ignore_ascii_case("utf-8") {
+                if !value.eq_ignore_ascii_case("utf-8") && !value.eq_ignore_ascii_case("us-ascii") {
                     return Err(MediaMismatch::Charset);
                 }
             }

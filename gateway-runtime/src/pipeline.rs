@@ -9,6 +9,7 @@
 //! Each stage may refuse the request with a [`Problem`]; the access log
 //! records every request whatever its fate.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use bytes::Bytes;
@@ -19,7 +20,7 @@ use hyper::body::Incoming;
 use crate::body::GatewayBody;
 use crate::config::{Config, ConfigError, Timeouts, Upstream};
 use crate::contract::{BodyCheck, Contract, Operation};
-use crate::json::{self, ParseError};
+use crate::json::{self, ParseError, Value};
 use crate::limits::{self, BodyHead};
 use crate::media::{self, MediaMismatch};
 use crate::mock;
@@ -27,7 +28,7 @@ use crate::observe::Access;
 use crate::problem::{Problem, ProblemKind};
 use crate::route::Routes;
 use crate::upstream::{self, Upstreams};
-use crate::validate::{Captures, Location, QueryPairs, RequestParts, Violations};
+use crate::validate::{Captures, Location, QueryPairs, RequestParts, Violations, params};
 
 /// Everything a gateway builds once at startup and shares, read-only, with
 /// every request: the routing table, the upstream client, the limits.
@@ -164,29 +165,47 @@ async fn check_body(
     if bytes.is_empty() && declared.required {
         return Err(Problem::body("required", "request body is required"));
     }
-    if let BodyCheck::Json(validate) = media.check {
-        let value = json::parse(&bytes, op.max_json_depth).map_err(|e| {
-            let rule = match e {
-                ParseError::Malformed(_) => "json",
-                ParseError::DuplicateKey(_) => "duplicateKey",
-                ParseError::TooDeep(_) => "maxDepth",
-            };
-            Problem::body(rule, e.to_string())
-        })?;
-        let mut violations = Violations::default();
-        violations.enter(Location::Body, "");
-        let valid = validate(&value, &mut violations);
-        if !valid || !violations.is_empty() {
-            let violations = violations.into_vec();
-            // A validator that fails without saying why is a compiler bug;
-            // the request is refused all the same.
-            if violations.is_empty() {
-                return Err(Problem::body("schema", "body does not match the schema"));
-            }
-            return Err(Problem::validation(violations));
+    let mut violations = Violations::default();
+    violations.enter(Location::Body, "");
+    let valid = match media.check {
+        BodyCheck::SizeOnly => true,
+        BodyCheck::Json(validate) => {
+            let value = json::parse(&bytes, op.max_json_depth).map_err(|e| {
+                let rule = match e {
+                    ParseError::Malformed(_) => "json",
+                    ParseError::DuplicateKey(_) => "duplicateKey",
+                    ParseError::TooDeep(_) => "maxDepth",
+                };
+                Problem::body(rule, e.to_string())
+            })?;
+            validate(&value, &mut violations)
         }
+        BodyCheck::Form(form) => {
+            let text = utf8_body(&bytes)?;
+            params::check_form(form, text, &mut violations);
+            violations.is_empty()
+        }
+        BodyCheck::Text(validate) => {
+            let text = utf8_body(&bytes)?;
+            validate(&Value::String(Cow::Borrowed(text)), &mut violations)
+        }
+    };
+    if !valid || !violations.is_empty() {
+        let violations = violations.into_vec();
+        // A validator that fails without saying why is a compiler bug;
+        // the request is refused all the same.
+        if violations.is_empty() {
+            return Err(Problem::body("schema", "body does not match the schema"));
+        }
+        return Err(Problem::validation(violations));
     }
     Ok(GatewayBody::full(bytes))
+}
+
+/// A body validated as text must be UTF-8.
+fn utf8_body(bytes: &[u8]) -> Result<&str, Problem> {
+    std::str::from_utf8(bytes)
+        .map_err(|_| Problem::body("encoding", "request body is not valid UTF-8"))
 }
 
 fn unsupported(mismatch: MediaMismatch, op: &Operation) -> Problem {

@@ -94,7 +94,7 @@ fn spec_targets(specs: &Path) -> Vec<Target> {
             .filter_map(|op| op.body.as_ref())
             .flat_map(|b| &b.media);
         for media in bodies {
-            let BodyCheck::Json(id) = media.check else {
+            let BodyCheck::Json(id) = media.check.clone() else {
                 continue;
             };
             let schema = &api.schemas[resolve_alias(&api.schemas, id).0];

@@ -37,6 +37,36 @@ pub fn api_module(api: &Api) -> String {
 /// favours one uniform shape per keyword over the tersest Rust (a `match`
 /// with one arm, a flag set but not read on some paths, a helper that only
 /// some contracts call).
+/// A parameter or form field shape, as a `douane_runtime` constant.
+fn shape_tokens(shape: &Shape) -> TokenStream {
+    match shape {
+        Shape::Primitive(k) => {
+            let k = kind(*k);
+            quote!(Shape::Primitive(#k))
+        }
+        Shape::Array(k) => {
+            let k = kind(*k);
+            quote!(Shape::Array(#k))
+        }
+        Shape::Object(properties, additional) => {
+            let names = properties.iter().map(|(n, _)| n);
+            let kinds = properties.iter().map(|(_, k)| kind(*k));
+            let additional = kind(*additional);
+            quote!(Shape::Object(&[#((#names, #kinds)),*], #additional))
+        }
+        Shape::Content(ContentKind::Json) => quote!(Shape::Content(ContentKind::Json)),
+        Shape::Content(ContentKind::Text) => quote!(Shape::Content(ContentKind::Text)),
+    }
+}
+
+/// `Style::Simple`... for a style (the variant name is its camel case).
+fn style_ident(style: Style) -> Ident {
+    let s = style.as_str();
+    let mut chars = s.chars();
+    let first = chars.next().map(|c| c.to_ascii_uppercase());
+    format_ident!("{}{}", first.unwrap_or_default(), chars.as_str())
+}
+
 fn lint_allowances() -> TokenStream {
     quote! {
         #[allow(
@@ -241,8 +271,9 @@ impl<'a> Emitter<'a> {
                     .body
                     .iter()
                     .flat_map(|b| &b.media)
-                    .filter_map(|m| match m.check {
-                        BodyCheck::Json(id) => Some(id),
+                    .filter_map(|m| match &m.check {
+                        BodyCheck::Json(id) | BodyCheck::Text(id) => Some(*id),
+                        BodyCheck::Form(form) => Some(form.schema),
                         BodyCheck::SizeOnly => None,
                     });
                 params.chain(bodies).collect::<Vec<_>>()
@@ -255,7 +286,7 @@ impl<'a> Emitter<'a> {
             #allowances
             pub mod #module {
                 use douane_runtime::__private::{BoundedRegex, Dfa, LazyLock, Regex};
-                use douane_runtime::contract::{Api, BodyCheck, MediaType, Method, MockResponse, Operation, PathItem, RequestBody};
+                use douane_runtime::contract::{Api, BodyCheck, FormBody, FormField, MediaType, Method, MockResponse, Operation, PathItem, RequestBody};
                 use douane_runtime::json::{self, Value};
                 use douane_runtime::validate::params::{self, match_segment, Piece};
                 use douane_runtime::validate::{formats, Captures, ContentKind, Evaluated, Kind, Location, Param, RequestParts, Shape, Style, Violations};
@@ -296,10 +327,27 @@ impl<'a> Emitter<'a> {
                 let required = b.required;
                 let media = b.media.iter().map(|m| {
                     let range = &m.range;
-                    let check = match m.check {
+                    let check = match &m.check {
                         BodyCheck::Json(s) => {
-                            let f = self.schema_fn(s);
+                            let f = self.schema_fn(*s);
                             quote!(BodyCheck::Json(#f))
+                        }
+                        BodyCheck::Text(s) => {
+                            let f = self.schema_fn(*s);
+                            quote!(BodyCheck::Text(#f))
+                        }
+                        BodyCheck::Form(form) => {
+                            let f = self.schema_fn(form.schema);
+                            let additional = kind(form.additional);
+                            let fields = form.fields.iter().map(|field| {
+                                let name = &field.name;
+                                let style = style_ident(field.style);
+                                let explode = field.explode;
+                                let allow_reserved = field.allow_reserved;
+                                let shape = shape_tokens(&field.shape);
+                                quote!(FormField { name: #name, style: Style::#style, explode: #explode, allow_reserved: #allow_reserved, shape: #shape })
+                            });
+                            quote!(BodyCheck::Form(&FormBody { fields: &[#(#fields),*], additional: #additional, schema: #f }))
                         }
                         BodyCheck::SizeOnly => quote!(BodyCheck::SizeOnly),
                     };
@@ -367,37 +415,14 @@ impl<'a> Emitter<'a> {
         let checks = op.parameters.iter().map(|p| {
             let pname = &p.name;
             let schema = self.schema_fn(p.schema);
-            let shape = match &p.shape {
-                Shape::Primitive(k) => {
-                    let k = kind(*k);
-                    quote!(Shape::Primitive(#k))
-                }
-                Shape::Array(k) => {
-                    let k = kind(*k);
-                    quote!(Shape::Array(#k))
-                }
-                Shape::Object(properties, additional) => {
-                    let names = properties.iter().map(|(n, _)| n);
-                    let kinds = properties.iter().map(|(_, k)| kind(*k));
-                    let additional = kind(*additional);
-                    quote!(Shape::Object(&[#((#names, #kinds)),*], #additional))
-                }
-                Shape::Content(ContentKind::Json) => quote!(Shape::Content(ContentKind::Json)),
-                Shape::Content(ContentKind::Text) => quote!(Shape::Content(ContentKind::Text)),
-            };
+            let shape = shape_tokens(&p.shape);
             let location = match p.location {
                 ParamLocation::Path => quote!(Location::Path),
                 ParamLocation::Query => quote!(Location::Query),
                 ParamLocation::Header => quote!(Location::Header),
                 ParamLocation::Cookie => quote!(Location::Cookie),
             };
-            let style = format_ident!("{}", {
-                let s = p.style.as_str();
-                let mut c = s.chars();
-                c.next()
-                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                    .unwrap_or_default()
-            });
+            let style = style_ident(p.style);
             let required = p.required;
             let explode = p.explode;
             let allow_empty = p.allow_empty;

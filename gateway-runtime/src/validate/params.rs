@@ -551,8 +551,7 @@ fn split<'r>(text: &'r str, delimiter: &str) -> Vec<&'r str> {
 }
 
 /// Turns raw text into a typed value for the parameter's shape, then runs
-/// its schema. `exploded` objects read `k=v` pairs, others alternate keys
-/// and values.
+/// its schema.
 fn check_raw(
     p: &Param,
     raw: Raw<'_>,
@@ -561,15 +560,63 @@ fn check_raw(
     decode: Decode,
     out: &mut Violations,
 ) {
+    if let Shape::Content(media) = p.shape {
+        let Raw::One(text) = raw else {
+            unreachable!("content parameters are read from one string")
+        };
+        if let Some(value) = read_content(text, media, decode, out) {
+            (p.schema)(&value, out);
+        }
+        return;
+    }
+    if let Some(value) = read_value(p.shape, raw, delimiter, exploded, decode, out) {
+        (p.schema)(&value, out);
+    }
+}
+
+/// A `content` value: its text decoded, then parsed as JSON (kept as an
+/// owned value) or taken as a string.
+fn read_content(
+    text: &str,
+    media: ContentKind,
+    decode: Decode,
+    out: &mut Violations,
+) -> Option<Value<'static>> {
+    let Some(text) = decode_text(trim_ows(text, decode), decode) else {
+        out.fail("encoding", format_args!("must be percent-encoded UTF-8"));
+        return None;
+    };
+    match media {
+        ContentKind::Json => match crate::json::parse(text.as_bytes(), 64) {
+            Ok(value) => Some(value.into_owned()),
+            Err(e) => {
+                out.fail("json", format_args!("{e}"));
+                None
+            }
+        },
+        ContentKind::Text => Some(Value::String(Cow::Owned(text.into_owned()))),
+    }
+}
+
+/// Turns raw text into a typed value for `shape` (not `Content`): items
+/// split on `delimiter`, `exploded` objects as `k=v` pairs, others as
+/// alternating keys and values. Records a violation and returns `None`
+/// when the text does not fit.
+fn read_value<'r>(
+    shape: Shape,
+    raw: Raw<'r>,
+    delimiter: &str,
+    exploded: bool,
+    decode: Decode,
+    out: &mut Violations,
+) -> Option<Value<'r>> {
     let trim = |s| trim_ows(s, decode);
-    match p.shape {
+    match shape {
         Shape::Primitive(kind) => {
             let Raw::One(text) = raw else {
                 unreachable!("primitives are read from one string")
             };
-            if let Some(value) = read_item(trim(text), kind, decode, out) {
-                (p.schema)(&value, out);
-            }
+            read_item(trim(text), kind, decode, out)
         }
         Shape::Array(kind) => {
             let items = match raw {
@@ -577,7 +624,7 @@ fn check_raw(
                 Raw::Items(items) => items,
                 Raw::Members(_) => unreachable!("arrays have no members"),
             };
-            check_array(items.into_iter().map(trim), kind, decode, p.schema, out);
+            read_array(items.into_iter().map(trim), kind, decode, out)
         }
         Shape::Object(properties, additional) => {
             let members: Vec<(Cow<'_, str>, &str)> = match raw {
@@ -589,7 +636,7 @@ fn check_raw(
                         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
                         let Some(k) = decode_text(trim(k), decode) else {
                             out.fail("encoding", format_args!("must be percent-encoded UTF-8"));
-                            return;
+                            return None;
                         };
                         members.push((k, v));
                     }
@@ -599,60 +646,38 @@ fn check_raw(
                     let parts = split(text, delimiter);
                     if parts.len() % 2 != 0 {
                         out.fail("style", format_args!("must be name{delimiter}value pairs"));
-                        return;
+                        return None;
                     }
                     let mut members = Vec::new();
                     for pair in parts.chunks(2) {
                         let Some(k) = decode_text(trim(pair[0]), decode) else {
                             out.fail("encoding", format_args!("must be percent-encoded UTF-8"));
-                            return;
+                            return None;
                         };
                         members.push((k, pair[1]));
                     }
                     members
                 }
             };
-            check_object(members, properties, additional, decode, p.schema, out);
+            read_object(members, properties, additional, decode, out)
         }
-        Shape::Content(media) => {
-            let Raw::One(text) = raw else {
-                unreachable!("content parameters are read from one string")
-            };
-            let Some(text) = decode_text(trim(text), decode) else {
-                out.fail("encoding", format_args!("must be percent-encoded UTF-8"));
-                return;
-            };
-            match media {
-                ContentKind::Json => match crate::json::parse(text.as_bytes(), 64) {
-                    Ok(value) => {
-                        (p.schema)(&value, out);
-                    }
-                    Err(e) => {
-                        out.fail("json", format_args!("{e}"));
-                    }
-                },
-                ContentKind::Text => {
-                    (p.schema)(&Value::String(text), out);
-                }
-            }
-        }
+        Shape::Content(_) => unreachable!("content is read by read_content"),
     }
 }
 
-fn check_object<'r>(
+fn read_object<'r>(
     members: Vec<(Cow<'r, str>, &'r str)>,
     properties: &[(&'static str, Kind)],
     additional: Kind,
     decode: Decode,
-    schema: SchemaCheck,
     out: &mut Violations,
-) {
+) -> Option<Value<'r>> {
     let mut object: Vec<(Cow<'r, str>, Value<'r>)> = Vec::with_capacity(members.len());
     let mut ok = true;
     for (key, raw) in members {
         if object.iter().any(|(k, _)| *k == key) {
             out.fail("repeated", format_args!("member \"{key}\" is given twice"));
-            return;
+            return None;
         }
         let kind = properties
             .iter()
@@ -666,8 +691,111 @@ fn check_object<'r>(
             None => ok = false,
         }
     }
+    ok.then_some(Value::Object(object))
+}
+
+/// How an `application/x-www-form-urlencoded` body is read: its fields
+/// serialised as the Encoding Object says (form style, exploded, by
+/// default), the resulting object then checked by the body schema.
+#[derive(Debug)]
+pub struct FormBody {
+    pub fields: &'static [FormField],
+    /// Kind of fields the schema does not declare.
+    pub additional: Kind,
+    pub schema: SchemaCheck,
+}
+
+/// One declared field of a form body (a property of its schema).
+#[derive(Debug)]
+pub struct FormField {
+    pub name: &'static str,
+    pub style: Style,
+    pub explode: bool,
+    pub allow_reserved: bool,
+    pub shape: Shape,
+}
+
+/// Reads and checks a form body; violations point at `/field`.
+pub fn check_form(form: &FormBody, text: &str, out: &mut Violations) {
+    let query = QueryPairs::parse(Some(text));
+    let mut members: Vec<(Cow<'_, str>, Value<'_>)> = Vec::new();
+    let mut ok = true;
+    let mut done: Vec<&str> = Vec::new();
+    for (key, _) in query.pairs() {
+        // A deepObject field's keys are `name[member]`.
+        let deep = form.fields.iter().find(|f| {
+            f.style == Style::DeepObject
+                && key
+                    .strip_prefix(f.name)
+                    .is_some_and(|rest| rest.starts_with('['))
+        });
+        let name = deep.map_or(key, |f| f.name);
+        if done.contains(&name) {
+            continue;
+        }
+        done.push(name);
+        let field = deep.or_else(|| form.fields.iter().find(|f| f.name == key));
+        let decode = match field {
+            Some(f) if f.allow_reserved => Decode::Path,
+            _ => Decode::Form,
+        };
+        let mark = out.mark().unwrap_or(0);
+        let value = match field {
+            Some(f) if f.style == Style::DeepObject => {
+                let mut inner = Vec::new();
+                for (k, v) in query.pairs() {
+                    if let Some(member) = k
+                        .strip_prefix(f.name)
+                        .and_then(|r| r.strip_prefix('['))
+                        .and_then(|r| r.strip_suffix(']'))
+                    {
+                        inner.push((Cow::Owned(member.to_owned()), v));
+                    }
+                }
+                read_value(f.shape, Raw::Members(inner), ",", true, decode, out)
+            }
+            Some(f) if f.explode && matches!(f.shape, Shape::Array(_)) => {
+                let items = query.values(f.name).collect();
+                read_value(f.shape, Raw::Items(items), ",", true, decode, out)
+            }
+            _ => {
+                let mut values = query.values(key);
+                let first = values.next().expect("the key is present");
+                if values.next().is_some() {
+                    out.fail(
+                        "repeated",
+                        format_args!("field \"{key}\" must not be repeated"),
+                    );
+                    None
+                } else {
+                    match field {
+                        Some(f) => match f.shape {
+                            Shape::Content(media) => read_content(first, media, decode, out),
+                            shape => {
+                                let delimiter = match f.style {
+                                    Style::SpaceDelimited => " ",
+                                    Style::PipeDelimited => "|",
+                                    _ => ",",
+                                };
+                                read_value(shape, Raw::One(first), delimiter, false, decode, out)
+                            }
+                        },
+                        None => read_item(first, form.additional, decode, out),
+                    }
+                }
+            }
+        };
+        out.at_key(mark, name);
+        match value {
+            Some(v) => members.push((Cow::Owned(name.to_owned()), v)),
+            None => ok = false,
+        }
+        if out.should_stop() {
+            return;
+        }
+    }
     if ok {
-        schema(&Value::Object(object), out);
+        (form.schema)(&Value::Object(members), out);
     }
 }
 
@@ -697,13 +825,12 @@ fn decode_text(raw: &str, decode: Decode) -> Option<Cow<'_, str>> {
     }
 }
 
-fn check_array<'r>(
+fn read_array<'r>(
     items: impl Iterator<Item = &'r str>,
     kind: Kind,
     decode: Decode,
-    schema: SchemaCheck,
     out: &mut Violations,
-) {
+) -> Option<Value<'r>> {
     let mut values = Vec::new();
     let mut ok = true;
     for (i, raw) in items.enumerate() {
@@ -715,9 +842,7 @@ fn check_array<'r>(
         }
         out.at_index(mark, i);
     }
-    if ok {
-        schema(&Value::Array(values), out);
-    }
+    ok.then_some(Value::Array(values))
 }
 
 /// Decodes one raw item and reads it as `kind`; records a violation and

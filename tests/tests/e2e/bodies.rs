@@ -493,3 +493,55 @@ async fn discriminator_selects_the_branch_that_reports() {
     ])
     .await;
 }
+
+/// `application/x-www-form-urlencoded` fields read as the Encoding Object
+/// says and validated against the schema; `text/plain` validated as a
+/// string; `application/octet-stream` size-limited only.
+#[tokio::test]
+async fn form_text_and_binary_bodies() {
+    let t = Setup::start().await;
+    let url = "/shop/v1/feedback";
+    let form = |body: &str| {
+        Req::post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+    };
+    let text = |body: &str| {
+        Req::post(url)
+            .header("content-type", "text/plain; charset=utf-8")
+            .body(body)
+    };
+    t.check_table(&[
+        (form("rating=5"), Expect::Forwarded),
+        (
+            form("rating=4&tags=a&tags=b+c&ids=1|2%7C3&comment=tr%C3%A8s+bien&meta=%7B%22app%22%3A%22ios%22%7D"),
+            Expect::Forwarded,
+        ),
+        (form("rating=9"), Expect::Rejected(400, &["body:/rating maximum"])),
+        (form("rating=x"), Expect::Rejected(400, &["body:/rating type"])),
+        (form("rating=1&rating=2"), Expect::Rejected(400, &["body:/rating repeated"])),
+        (form("tags=a"), Expect::Rejected(400, &["body: required"])),
+        (form("rating=1&tags=a&tags=b&tags=c&tags=d"), Expect::Rejected(400, &["body:/tags maxItems"])),
+        (form("rating=1&ids=1|x"), Expect::Rejected(400, &["body:/ids/1 type"])),
+        (form("rating=1&meta=%7B%22os%22%3A1%7D"), Expect::Rejected(400, &["body:/meta/os additionalProperties"])),
+        (form("rating=1&meta=%7B"), Expect::Rejected(400, &["body:/meta json"])),
+        (form("rating=1&other=1"), Expect::Rejected(400, &["body:/other additionalProperties"])),
+        (form("rating=1&comment=%FF"), Expect::Rejected(400, &["body:/comment encoding"])),
+        (text("hello you"), Expect::Forwarded),
+        (text("Hello"), Expect::Rejected(400, &["body: pattern"])),
+        (text("hello world again"), Expect::Rejected(400, &["body: maxLength"])),
+        (
+            Req::post(url).header("content-type", "text/plain").body(&b"caf\xe9"[..]),
+            Expect::Rejected(400, &["body: encoding"]),
+        ),
+        (
+            Req::post(url).header("content-type", "text/plain; charset=latin1").body("abc"),
+            Expect::Rejected(415, &[]),
+        ),
+        (
+            Req::post(url).header("content-type", "application/octet-stream").body(&b"\x00\xff\x10"[..]),
+            Expect::Forwarded,
+        ),
+    ])
+    .await;
+}
