@@ -37,6 +37,8 @@ pub struct Api {
     /// Line of `servers` in the root file, for diagnostics.
     pub base_path_line: Option<u32>,
     pub security_schemes: Vec<SecurityScheme>,
+    /// `x-douane-cors`: preflights answered, CORS headers on responses.
+    pub cors: Option<Cors>,
     pub path_items: Vec<PathItem>,
     pub operations: Vec<Operation>,
     /// Every schema used by a request, indexed by [`SchemaId`].
@@ -44,6 +46,21 @@ pub struct Api {
     /// What is declared but not enforced (never an unenforced constraint:
     /// those are errors).
     pub warnings: Vec<Diagnostic>,
+}
+
+/// Cross-origin resource sharing, from the document's `x-douane-cors`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cors {
+    /// Allowed origins (`scheme://host[:port]`), or `*`.
+    pub origins: Vec<String>,
+    /// Request headers a preflight may ask for (lowercase), beyond the
+    /// CORS-safelisted ones.
+    pub allow_headers: Vec<String>,
+    /// Response headers scripts may read (`Access-Control-Expose-Headers`).
+    pub expose_headers: Vec<String>,
+    pub credentials: bool,
+    /// Seconds a browser may cache a preflight answer.
+    pub max_age: u32,
 }
 
 /// A declared security scheme (enforced from a later version on; until

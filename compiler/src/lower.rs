@@ -176,6 +176,7 @@ impl Lowerer<'_, '_> {
         let security_schemes = self.security_schemes(&root);
         let default_security = root.child("security").map(|s| self.security(&s));
         let default_limits = self.limits(&root, Limits::default());
+        let cors = root.child("x-douane-cors").and_then(|c| self.cors(&c));
 
         let mut operations = Vec::new();
         if let Some(paths) = root.child("paths") {
@@ -219,6 +220,7 @@ impl Lowerer<'_, '_> {
             base_path,
             base_path_line,
             security_schemes,
+            cors,
             path_items,
             operations,
             schemas: std::mem::take(&mut self.schemas),
@@ -255,6 +257,96 @@ impl Lowerer<'_, '_> {
                 None
             }
         }
+    }
+
+    /// `x-douane-cors: {origins: [...], headers: [...], expose: [...],
+    /// credentials: bool, max-age: seconds}`.
+    fn cors(&mut self, node: &Node) -> Option<Cors> {
+        let Some(map) = node.value().as_object() else {
+            self.error(&node.loc, "x-douane-cors must be an object with origins");
+            return None;
+        };
+        let mut cors = Cors {
+            origins: Vec::new(),
+            allow_headers: Vec::new(),
+            expose_headers: Vec::new(),
+            credentials: false,
+            max_age: 600,
+        };
+        let mut ok = true;
+        for (key, value) in map {
+            let loc = node.loc.child(key);
+            let strings = |v: &Value| -> Option<Vec<String>> {
+                v.as_array()?
+                    .iter()
+                    .map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            };
+            match key.as_str() {
+                "origins" => match strings(value).filter(|o| !o.is_empty()) {
+                    Some(origins) => {
+                        for origin in &origins {
+                            let valid = origin == "*"
+                                || origin.split_once("://").is_some_and(|(scheme, host)| {
+                                    (scheme == "https" || scheme == "http")
+                                        && !host.is_empty()
+                                        && !host.contains(['/', '?', '#', '*'])
+                                });
+                            if !valid {
+                                self.error(&loc, format!("CORS origin \"{origin}\" must be \"*\" or scheme://host[:port], without path"));
+                                ok = false;
+                            }
+                        }
+                        cors.origins = origins;
+                    }
+                    None => {
+                        self.error(&loc, "origins must be a non-empty list of strings");
+                        ok = false;
+                    }
+                },
+                "headers" | "expose" => match strings(value) {
+                    Some(list) => {
+                        let list = list.iter().map(|h| h.to_ascii_lowercase()).collect();
+                        if key == "headers" {
+                            cors.allow_headers = list;
+                        } else {
+                            cors.expose_headers = list;
+                        }
+                    }
+                    None => {
+                        self.error(&loc, format!("{key} must be a list of header names"));
+                        ok = false;
+                    }
+                },
+                "credentials" => match value.as_bool() {
+                    Some(b) => cors.credentials = b,
+                    None => {
+                        self.error(&loc, "credentials must be true or false");
+                        ok = false;
+                    }
+                },
+                "max-age" => match value.as_u64().filter(|n| *n <= 86_400) {
+                    Some(n) => cors.max_age = n as u32,
+                    None => {
+                        self.error(&loc, "max-age must be a number of seconds up to 86400");
+                        ok = false;
+                    }
+                },
+                other => {
+                    self.error(&loc, format!("unknown x-douane-cors field \"{other}\""));
+                    ok = false;
+                }
+            }
+        }
+        if cors.origins.is_empty() && ok {
+            self.error(&node.loc, "x-douane-cors needs origins");
+            ok = false;
+        }
+        if cors.credentials && cors.origins.iter().any(|o| o == "*") {
+            self.error(&node.loc, "x-douane-cors: credentials cannot be allowed for any origin (\"*\"); list the origins");
+            ok = false;
+        }
+        ok.then_some(cors)
     }
 
     /// The path of the first `servers` URL, server variables replaced by
@@ -386,6 +478,9 @@ impl Lowerer<'_, '_> {
                     Some("forward") => limits.reject_unknown_query = false,
                     _ => self.error(&loc, "x-douane-unknown-query-parameters must be \"reject\" or \"forward\""),
                 },
+                // Read by `cors`, for the whole document only.
+                "x-douane-cors" if node.loc.pointer.is_empty() => {}
+                "x-douane-cors" => self.error(&loc, "x-douane-cors applies to a whole API: put it at the document's top level"),
                 other => self.error(&loc, format!("unknown annotation \"{other}\"")),
             }
         }

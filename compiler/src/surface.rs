@@ -24,6 +24,25 @@ pub fn render(api: &Api) -> String {
             &api.base_path
         }
     );
+    if let Some(cors) = &api.cors {
+        let _ = writeln!(
+            out,
+            "  cors: origins {}; headers {}; expose {}; credentials {}; max-age {} s",
+            cors.origins.join(", "),
+            if cors.allow_headers.is_empty() {
+                "(safelisted only)".to_owned()
+            } else {
+                cors.allow_headers.join(", ")
+            },
+            if cors.expose_headers.is_empty() {
+                "(none)".to_owned()
+            } else {
+                cors.expose_headers.join(", ")
+            },
+            cors.credentials,
+            cors.max_age
+        );
+    }
     for scheme in &api.security_schemes {
         let _ = writeln!(out, "  security scheme: {} ({})", scheme.name, scheme.kind);
     }

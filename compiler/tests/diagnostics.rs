@@ -230,3 +230,18 @@ fn schemas_that_loop_without_descending_are_refused() {
     );
     check(&tree, "ok");
 }
+
+#[test]
+fn cors_annotations_are_checked() {
+    let spec = format!(
+        "{HEAD30}x-douane-cors: {{origins: ['*', 'https://a.example/app'], credentials: true, max-age: 99999, methods: [GET]}}\npaths:\n  /a:\n    get:\n      x-douane-cors: {{origins: ['*']}}\n      responses: {{'200': {{description: ok}}}}\n"
+    );
+    check(
+        &spec,
+        "api.yaml:3: error: x-douane-cors: credentials cannot be allowed for any origin (\"*\"); list the origins (at #/x-douane-cors)
+api.yaml:3: error: max-age must be a number of seconds up to 86400 (at #/x-douane-cors/max-age)
+api.yaml:3: error: unknown x-douane-cors field \"methods\" (at #/x-douane-cors/methods)
+api.yaml:3: error: CORS origin \"https://a.example/app\" must be \"*\" or scheme://host[:port], without path (at #/x-douane-cors/origins)
+api.yaml:7: error: x-douane-cors applies to a whole API: put it at the document's top level (at #/paths/~1a/get/x-douane-cors)",
+    );
+}

@@ -235,6 +235,7 @@ mod tests {
             version: "1.2",
             source: "pet-store.yaml",
             base_path: "",
+            cors: None,
             route: no_route,
             path_items: &[],
             operations: &[],

@@ -413,6 +413,7 @@ mod tests {
             version: "1",
             source: "x.yaml",
             base_path,
+            cors: None,
             route: no_route,
             path_items: &[],
             operations: &[],

@@ -30,12 +30,28 @@ pub struct Api {
     /// Path prefix from the first `servers` URL, without trailing slash
     /// (empty for the root). The deployment config may override it.
     pub base_path: &'static str,
+    /// `x-douane-cors`: preflights answered, CORS headers on responses.
+    pub cors: Option<&'static Cors>,
     /// Compiled router: maps the request path below `base_path` (starting
     /// with `/`) to an index into `path_items`, filling `captures` with the
     /// raw (still percent-encoded) path parameter values.
     pub route: for<'p> fn(&'p str, &mut Captures<'p>) -> Option<usize>,
     pub path_items: &'static [PathItem],
     pub operations: &'static [Operation],
+}
+
+/// Cross-origin resource sharing for an API (`x-douane-cors`).
+#[derive(Debug)]
+pub struct Cors {
+    /// Allowed origins, exactly as browsers send them, or `"*"`.
+    pub origins: &'static [&'static str],
+    /// Request headers a preflight may ask for (lowercase), beyond the
+    /// CORS-safelisted ones.
+    pub allow_headers: &'static [&'static str],
+    /// `Access-Control-Expose-Headers` (empty: not sent).
+    pub expose_headers: &'static str,
+    pub credentials: bool,
+    pub max_age: u32,
 }
 
 /// A path template and the operations declared on it.

@@ -21,6 +21,8 @@ pub mod listener;
 pub mod pipeline;
 // Base path, then compiled router, then method.
 pub mod route;
+// Cross-origin preflights answered, CORS headers on responses.
+pub mod cors;
 // Body size and time limits.
 pub mod limits;
 // Parameter and body rules, filled in by generated code.

@@ -19,7 +19,8 @@ use hyper::body::Incoming;
 
 use crate::body::GatewayBody;
 use crate::config::{Config, ConfigError, Timeouts, Upstream};
-use crate::contract::{BodyCheck, Contract, Operation};
+use crate::contract::{BodyCheck, Contract, Cors, Operation};
+use crate::cors;
 use crate::json::{self, ParseError, Value};
 use crate::limits::{self, BodyHead};
 use crate::media::{self, MediaMismatch};
@@ -72,13 +73,29 @@ impl Gateway {
         // request has been moved upstream.
         let method = request.method().clone();
         let uri = request.uri().clone();
-        let response = match self.admit_and_forward(request, client, &mut access).await {
+        let origin = request.headers().get(http::header::ORIGIN).cloned();
+        let mut cors_of_api = None;
+        let mut response = match self
+            .admit_and_forward(request, client, &mut access, &mut cors_of_api)
+            .await
+        {
             Ok(response) => response,
             Err(problem) => {
                 access.rule = Some(problem.log_rule());
                 problem.into_response()
             }
         };
+        // CORS headers on every answer to an allowed origin, refusals too
+        // (a page must be able to read why it was refused).
+        if let (Some(cors), Some(origin)) = (cors_of_api, origin) {
+            let preflight_answer = response
+                .headers()
+                .contains_key(http::header::ACCESS_CONTROL_ALLOW_ORIGIN);
+            if let (false, Some(allowed)) = (preflight_answer, cors::allowed_origin(cors, &origin))
+            {
+                cors::decorate(cors, allowed, &mut response);
+            }
+        }
         access.finish(&method, uri.path(), response.status());
         response
     }
@@ -88,6 +105,7 @@ impl Gateway {
         request: Request<Incoming>,
         client: IpAddr,
         access: &mut Access,
+        cors_of_api: &mut Option<&'static Cors>,
     ) -> Result<Response<GatewayBody>, Problem> {
         let (mut head, body) = request.into_parts();
         // head: what HTTP forbids (no or several Host, unknown codings) stops here
@@ -95,6 +113,14 @@ impl Gateway {
         // route: only configured APIs, then only their declared operations, go further
         let (mount, below) = self.routes.api(head.uri.path())?;
         access.api = Some(mount.api.name);
+        // cors: a preflight is answered here, from the contract
+        *cors_of_api = mount.api.cors;
+        if let Some(cors) = mount.api.cors {
+            if cors::is_preflight(&head.method, &head.headers) {
+                let (item, _) = mount.path_item(below)?;
+                return cors::preflight(cors, item, &head.headers);
+            }
+        }
         let (op, captures) = mount.operation(&head.method, below)?;
         access.operation = Some(op.id);
         // limits: an oversized declared body is refused before any of it is read

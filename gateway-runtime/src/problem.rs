@@ -52,6 +52,9 @@ pub enum ProblemKind {
     BadGateway,
     /// The upstream did not answer in time.
     GatewayTimeout,
+    /// A CORS preflight asks for an origin, method or header the API
+    /// does not allow.
+    CorsRejected,
     /// The gateway failed on its own.
     Internal,
 }
@@ -69,6 +72,7 @@ impl ProblemKind {
             ProblemKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ProblemKind::BadGateway => StatusCode::BAD_GATEWAY,
             ProblemKind::GatewayTimeout => StatusCode::GATEWAY_TIMEOUT,
+            ProblemKind::CorsRejected => StatusCode::FORBIDDEN,
             ProblemKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -88,6 +92,7 @@ impl ProblemKind {
             ProblemKind::RequestTimeout => "https://douane.dev/problems/request-timeout",
             ProblemKind::BadGateway => "https://douane.dev/problems/bad-gateway",
             ProblemKind::GatewayTimeout => "https://douane.dev/problems/gateway-timeout",
+            ProblemKind::CorsRejected => "https://douane.dev/problems/cors-rejected",
             ProblemKind::Internal => "https://douane.dev/problems/internal",
         }
     }
@@ -104,6 +109,7 @@ impl ProblemKind {
             ProblemKind::RequestTimeout => "request timeout",
             ProblemKind::BadGateway => "bad gateway",
             ProblemKind::GatewayTimeout => "gateway timeout",
+            ProblemKind::CorsRejected => "cross-origin request not allowed",
             ProblemKind::Internal => "internal error",
         }
     }
@@ -134,6 +140,7 @@ impl ProblemKind {
             ProblemKind::RequestTimeout => "request-body-timeout",
             ProblemKind::BadGateway => "upstream-unreachable",
             ProblemKind::GatewayTimeout => "upstream-timeout",
+            ProblemKind::CorsRejected => "cors",
             ProblemKind::Internal => "internal",
         }
     }

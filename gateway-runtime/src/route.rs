@@ -2,7 +2,7 @@
 //! addresses, or a 404/405 problem. Only declared operations go further.
 
 use crate::config::{ResolvedApi, Upstream};
-use crate::contract::{Api, Contract, Method, Operation};
+use crate::contract::{Api, Contract, Method, Operation, PathItem};
 use crate::problem::{Problem, ProblemKind};
 use crate::validate::Captures;
 
@@ -58,6 +58,20 @@ impl Routes {
 }
 
 impl Mount {
+    /// The declared path item matching `path` (below the base path), with
+    /// the raw path parameters.
+    pub fn path_item<'p>(
+        &self,
+        path: &'p str,
+    ) -> Result<(&'static PathItem, Captures<'p>), Problem> {
+        let api = self.api;
+        let mut captures = Captures::default();
+        let item = (api.route)(path, &mut captures)
+            .map(|i| &api.path_items[i])
+            .ok_or_else(|| Problem::new(ProblemKind::NotFound, "no operation matches path"))?;
+        Ok((item, captures))
+    }
+
     /// Finds the operation for `method` on `path` (below the base path),
     /// with the raw path parameters.
     pub fn operation<'p>(
@@ -66,10 +80,7 @@ impl Mount {
         path: &'p str,
     ) -> Result<(&'static Operation, Captures<'p>), Problem> {
         let api = self.api;
-        let mut captures = Captures::default();
-        let item = (api.route)(path, &mut captures)
-            .map(|i| &api.path_items[i])
-            .ok_or_else(|| Problem::new(ProblemKind::NotFound, "no operation matches path"))?;
+        let (item, captures) = self.path_item(path)?;
         let find = |m: Method| {
             item.operations
                 .iter()

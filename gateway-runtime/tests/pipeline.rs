@@ -108,6 +108,7 @@ const PETS: Api = Api {
     version: "1.0",
     source: "pets.yaml",
     base_path: "/v2",
+    cors: None,
     route: route_pets,
     path_items: &[
         PathItem {
@@ -161,6 +162,7 @@ const STORE: Api = Api {
     version: "1.0",
     source: "store.yaml",
     base_path: "/store",
+    cors: None,
     route: route_store,
     path_items: &[PathItem {
         template: "/items",

@@ -35,3 +35,6 @@ mod mock;
 
 #[path = "e2e/wire.rs"]
 mod wire;
+
+#[path = "e2e/cors.rs"]
+mod cors;

@@ -228,6 +228,23 @@ impl<'a> Emitter<'a> {
             &api.source,
             &api.base_path,
         );
+        let cors = match &api.cors {
+            None => quote!(None),
+            Some(c) => {
+                let origins = &c.origins;
+                let allow = &c.allow_headers;
+                let expose = c.expose_headers.join(", ");
+                let credentials = c.credentials;
+                let max_age = c.max_age;
+                quote!(Some(&Cors {
+                    origins: &[#(#origins),*],
+                    allow_headers: &[#(#allow),*],
+                    expose_headers: #expose,
+                    credentials: #credentials,
+                    max_age: #max_age,
+                }))
+            }
+        };
 
         let mut op_names = Names::default();
         let param_fns: Vec<Ident> = api
@@ -286,7 +303,7 @@ impl<'a> Emitter<'a> {
             #allowances
             pub mod #module {
                 use douane_runtime::__private::{BoundedRegex, Dfa, LazyLock, Regex};
-                use douane_runtime::contract::{Api, BodyCheck, FormBody, FormField, MediaType, Method, MockResponse, Operation, PathItem, RequestBody};
+                use douane_runtime::contract::{Api, BodyCheck, Cors, FormBody, FormField, MediaType, Method, MockResponse, Operation, PathItem, RequestBody};
                 use douane_runtime::json::{self, Value};
                 use douane_runtime::validate::params::{self, match_segment, Piece};
                 use douane_runtime::validate::{formats, Captures, ContentKind, Evaluated, Kind, Location, Param, RequestParts, Shape, Style, Violations};
@@ -298,6 +315,7 @@ impl<'a> Emitter<'a> {
                     version: #version,
                     source: #source,
                     base_path: #base_path,
+                    cors: #cors,
                     route,
                     path_items: PATH_ITEMS,
                     operations: OPERATIONS,
