@@ -169,7 +169,10 @@ impl Lowerer<'_, '_> {
                 .to_owned()
         };
         let (title, version) = (text("title"), text("version"));
-        let base_path = self.base_path(&root);
+        let base_path = root
+            .child("servers")
+            .map(|s| self.server_path(&s))
+            .unwrap_or_default();
         let base_path_line = self
             .ws
             .line(&root.loc.child("servers").index(0).child("url"));
@@ -178,7 +181,7 @@ impl Lowerer<'_, '_> {
         let default_limits = self.limits(&root, Limits::default());
         let cors = root.child("x-douane-cors").and_then(|c| self.cors(&c));
 
-        let mut operations = Vec::new();
+        let mut operations: Vec<(Operation, Option<String>)> = Vec::new();
         if let Some(paths) = root.child("paths") {
             let keys: Vec<String> = match paths.value().as_object() {
                 Some(map) => map.keys().cloned().collect(),
@@ -210,6 +213,7 @@ impl Lowerer<'_, '_> {
                 );
             }
         }
+        let (base_path, operations) = fold_server_paths(base_path, operations);
         let path_items = group_path_items(&operations);
         Some(Api {
             name: name.to_owned(),
@@ -349,10 +353,10 @@ impl Lowerer<'_, '_> {
         ok.then_some(cors)
     }
 
-    /// The path of the first `servers` URL, server variables replaced by
-    /// their defaults.
-    fn base_path(&mut self, root: &Node) -> String {
-        let Some(server) = root.child("servers").and_then(|s| s.item(0)) else {
+    /// The path of the first URL of a `servers` list, server variables
+    /// replaced by their defaults (`""` for the root or an empty list).
+    fn server_path(&mut self, servers: &Node) -> String {
+        let Some(server) = servers.item(0) else {
             return String::new();
         };
         let Some(url) = server.value().get("url").and_then(Value::as_str) else {
@@ -493,7 +497,7 @@ impl Lowerer<'_, '_> {
         item: &Node,
         default_security: &Option<Vec<SecurityRequirement>>,
         limits: Limits,
-        operations: &mut Vec<Operation>,
+        operations: &mut Vec<(Operation, Option<String>)>,
     ) {
         let item = match self.ws.deref(&item.loc) {
             Ok(n) => n,
@@ -511,9 +515,7 @@ impl Lowerer<'_, '_> {
             let known = Method::ALL.iter().any(|(_, m)| m == key)
                 || matches!(key.as_str(), "summary" | "description" | "parameters")
                 || key.starts_with("x-");
-            if key == "servers" {
-                self.error(&item.loc.child(key), "per-path servers are not supported: the API is served under the base path of its first document-level server");
-            } else if !known {
+            if !known && key != "servers" {
                 self.error(
                     &item.loc.child(key),
                     format!("unsupported path item field \"{key}\""),
@@ -527,8 +529,15 @@ impl Lowerer<'_, '_> {
             );
         }
         let shared_params = item.child("parameters");
+        let path_servers = item.child("servers").map(|s| self.server_path(&s));
         for (method, key) in Method::ALL {
             let Some(op) = item.child(key) else { continue };
+            // Operation-level servers override the path's, which override
+            // the document's.
+            let servers = op
+                .child("servers")
+                .map(|s| self.server_path(&s))
+                .or_else(|| path_servers.clone());
             if let Some(op) = self.operation(
                 method,
                 template,
@@ -538,7 +547,7 @@ impl Lowerer<'_, '_> {
                 default_security,
                 limits,
             ) {
-                operations.push(op);
+                operations.push((op, servers));
             }
         }
     }
@@ -562,9 +571,7 @@ impl Lowerer<'_, '_> {
             let known = OPERATION_DOC_KEYS.contains(&key.as_str())
                 || matches!(key.as_str(), "parameters" | "requestBody" | "security")
                 || key.starts_with("x-");
-            if key == "servers" {
-                self.error(&node.loc.child(key), "per-operation servers are not supported: the API is served under the base path of its first document-level server");
-            } else if !known {
+            if !known && key != "servers" {
                 self.error(
                     &node.loc.child(key),
                     format!("unsupported operation field \"{key}\""),
@@ -1995,6 +2002,53 @@ pub fn shape_key(segments: &[Segment]) -> String {
 }
 
 /// Groups operations into path items by template shape.
+/// Path- and operation-level `servers`: the API's base path becomes the
+/// longest common prefix (whole segments) of every operation's server path,
+/// and each template gets the rest of its own in front, so that one
+/// compiled router serves them all (`/v1/pets` and `/v2/items` under `""`).
+fn fold_server_paths(
+    document: String,
+    operations: Vec<(Operation, Option<String>)>,
+) -> (String, Vec<Operation>) {
+    if operations
+        .iter()
+        .all(|(_, own)| own.as_ref().is_none_or(|p| *p == document))
+    {
+        return (document, operations.into_iter().map(|(op, _)| op).collect());
+    }
+    let paths: Vec<&str> = operations
+        .iter()
+        .map(|(_, own)| own.as_deref().unwrap_or(&document))
+        .collect();
+    let mut common: Vec<&str> = paths[0].split('/').collect();
+    for p in &paths[1..] {
+        let segments: Vec<&str> = p.split('/').collect();
+        let same = common
+            .iter()
+            .zip(&segments)
+            .take_while(|(a, b)| a == b)
+            .count();
+        common.truncate(same);
+    }
+    let base = common.join("/");
+    let folded = operations
+        .into_iter()
+        .map(|(mut op, own)| {
+            let path = own.as_deref().unwrap_or(&document);
+            let prefix = &path[base.len()..];
+            if !prefix.is_empty() {
+                op.template = if op.template == "/" {
+                    prefix.to_owned()
+                } else {
+                    format!("{prefix}{}", op.template)
+                };
+            }
+            op
+        })
+        .collect();
+    (base, folded)
+}
+
 fn group_path_items(operations: &[Operation]) -> Vec<PathItem> {
     let mut items: Vec<PathItem> = Vec::new();
     let mut by_shape: HashMap<String, usize> = HashMap::new();

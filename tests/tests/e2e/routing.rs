@@ -144,3 +144,29 @@ async fn two_apis_under_different_base_paths() {
     let targets: Vec<&str> = got.iter().map(|r| r.target.as_str()).collect();
     assert_eq!(targets, ["/shop/v1/pets/7", "/catalog/items/AB-123"]);
 }
+
+/// Path- and operation-level `servers` move their operations under their
+/// own base path (here `/catalog/v2` and `/catalog/beta`, below the API's
+/// `/catalog`); the document's base path does not serve them.
+#[tokio::test]
+async fn path_and_operation_servers() {
+    let t = Setup::start().await;
+    t.check_table(&[
+        (Req::get("/catalog/v2/stock/AB-1"), Expect::Forwarded),
+        (
+            Req::get("/catalog/v2/stock/x"),
+            Expect::Rejected(400, &["path:sku pattern"]),
+        ),
+        (
+            Req::new("DELETE", "/catalog/beta/stock/x"),
+            Expect::Forwarded,
+        ),
+        (Req::get("/catalog/stock/AB-1"), Expect::Rejected(404, &[])),
+        (
+            Req::new("DELETE", "/catalog/v2/stock/AB-1"),
+            Expect::Rejected(405, &[]),
+        ),
+        (Req::get("/catalog/items/AB-123"), Expect::Forwarded),
+    ])
+    .await;
+}
