@@ -36,7 +36,15 @@ fn routes(api: &Api, diags: &mut Vec<Diagnostic>) {
         let Ok(segments) = parse_template(&op.template) else {
             continue;
         };
-        let key = (shape_key(&segments), op.method.as_str());
+        let discriminator: Vec<String> = op
+            .discriminator
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let key = (
+            format!("{}?{}", shape_key(&segments), discriminator.join("&")),
+            op.method.as_str(),
+        );
         if let Some(first) = seen.insert(key, &op.template) {
             diags.push(error(
                 &op.origin.file,

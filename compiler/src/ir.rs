@@ -150,6 +150,10 @@ pub struct Operation {
     pub id: String,
     pub method: Method,
     pub template: String,
+    /// Query `(key, value)` pairs from a path key such as
+    /// `/things?op=list` or `/#Action=Describe`: the request must carry
+    /// them for this operation.
+    pub discriminator: Vec<(String, String)>,
     pub parameters: Vec<Parameter>,
     pub body: Option<RequestBody>,
     /// Security requirements (an OR of ANDs); `None` = none declared.

@@ -506,6 +506,26 @@ impl Lowerer<'_, '_> {
         let Some(map) = item.value().as_object() else {
             return self.error(&item.loc, "path item must be an object");
         };
+        // `/things?op=list`, `/#Action=Describe`: a query discriminator.
+        let written = template;
+        let (template, discriminator) = match template.find(['?', '#']) {
+            None => (template, Vec::new()),
+            Some(at) => {
+                let mut pairs = Vec::new();
+                for pair in template[at + 1..].split('&').filter(|p| !p.is_empty()) {
+                    match pair.split_once('=') {
+                        Some((k, v)) if !k.is_empty() => pairs.push((k.to_owned(), v.to_owned())),
+                        _ => {
+                            return self.error(
+                                &item.loc,
+                                format!("path \"{template}\": the part after ? or # must be key=value pairs"),
+                            );
+                        }
+                    }
+                }
+                (&template[..at], pairs)
+            }
+        };
         let segments = match parse_template(template) {
             Ok(s) => s,
             Err(e) => return self.error(&item.loc, e),
@@ -538,7 +558,7 @@ impl Lowerer<'_, '_> {
                 .child("servers")
                 .map(|s| self.server_path(&s))
                 .or_else(|| path_servers.clone());
-            if let Some(op) = self.operation(
+            if let Some(mut op) = self.operation(
                 method,
                 template,
                 &segments,
@@ -547,6 +567,12 @@ impl Lowerer<'_, '_> {
                 default_security,
                 limits,
             ) {
+                if !discriminator.is_empty() {
+                    if op.id == format!("{} {template}", method.as_str()) {
+                        op.id = format!("{} {written}", method.as_str());
+                    }
+                    op.discriminator = discriminator.clone();
+                }
                 operations.push((op, servers));
             }
         }
@@ -611,6 +637,7 @@ impl Lowerer<'_, '_> {
             id,
             method,
             template: template.to_owned(),
+            discriminator: Vec::new(),
             parameters,
             body,
             security,
@@ -2066,7 +2093,10 @@ fn group_path_items(operations: &[Operation]) -> Vec<PathItem> {
         items[index].operations.push((op.method, i));
     }
     for item in &mut items {
-        item.operations.sort();
+        // By method; within one, discriminated operations before the one
+        // without (the runtime takes the first that matches).
+        item.operations
+            .sort_by_key(|&(m, i)| (m, operations[i].discriminator.is_empty(), i));
     }
     items
 }

@@ -113,6 +113,9 @@ pub struct Operation {
     pub id: &'static str,
     pub method: Method,
     pub template: &'static str,
+    /// Query `(key, value)` pairs the request must carry for this operation
+    /// (a path key such as `/things?op=list`); empty for most operations.
+    pub discriminator: &'static [(&'static str, &'static str)],
     /// Checks path, query and header parameters; pushes one violation per
     /// broken rule.
     pub check_parameters: fn(&RequestParts<'_>, &Captures<'_>, &mut Violations),

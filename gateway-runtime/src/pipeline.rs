@@ -121,7 +121,7 @@ impl Gateway {
                 return cors::preflight(cors, item, &head.headers);
             }
         }
-        let (op, captures) = mount.operation(&head.method, below)?;
+        let (op, captures) = mount.operation(&head.method, below, head.uri.query())?;
         access.operation = Some(op.id);
         // limits: an oversized declared body is refused before any of it is read
         let body_head = limits::check_head(&head.headers, &body, op.max_body_bytes)?;

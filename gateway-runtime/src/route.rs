@@ -78,14 +78,21 @@ impl Mount {
         &self,
         method: &http::Method,
         path: &'p str,
+        query: Option<&str>,
     ) -> Result<(&'static Operation, Captures<'p>), Problem> {
         let api = self.api;
         let (item, captures) = self.path_item(path)?;
+        // Operations of one method on one path differ only by their query
+        // discriminator; those with one come first, so the first whose
+        // pairs are all in the query wins.
         let find = |m: Method| {
             item.operations
                 .iter()
-                .find(|(declared, _)| *declared == m)
-                .map(|&(_, op)| &api.operations[op])
+                .map(|&(declared, op)| (declared, &api.operations[op]))
+                .find(|(declared, op)| {
+                    *declared == m && op.discriminator.iter().all(|pair| has_pair(query, *pair))
+                })
+                .map(|(_, op)| op)
         };
         // HEAD follows GET where the contract does not declare it
         // (RFC 9110 §9.3.2); the compiler lists it in `allow` then.
@@ -95,6 +102,35 @@ impl Mount {
         });
         match declared {
             Some(operation) => Ok((operation, captures)),
+            None if item
+                .operations
+                .iter()
+                .any(|&(m, _)| Some(m) == Method::from_http(method)) =>
+            {
+                // The method is declared, but only with query discriminators
+                // this request does not carry.
+                let wanted: Vec<String> = item
+                    .operations
+                    .iter()
+                    .filter(|&&(m, _)| Some(m) == Method::from_http(method))
+                    .map(|&(_, op)| {
+                        let pairs: Vec<String> = api.operations[op]
+                            .discriminator
+                            .iter()
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .collect();
+                        pairs.join("&")
+                    })
+                    .collect();
+                Err(Problem::new(
+                    ProblemKind::NotFound,
+                    format!(
+                        "no operation matches {method} {} with this query (one of: {})",
+                        item.template,
+                        wanted.join(", ")
+                    ),
+                ))
+            }
             None => {
                 let mut problem = Problem::new(
                     ProblemKind::MethodNotAllowed,
@@ -105,6 +141,13 @@ impl Mount {
             }
         }
     }
+}
+
+/// Whether the query string holds `key=value` (keys form-decoded, values
+/// compared as sent).
+fn has_pair(query: Option<&str>, (key, value): (&str, &str)) -> bool {
+    let pairs = crate::validate::QueryPairs::parse(query);
+    pairs.values(key).any(|v| v == value)
 }
 
 /// The part of `path` below `base` (`"/"` when they are equal), if `base`

@@ -90,6 +90,7 @@ const fn op(id: &'static str, method: Method, template: &'static str) -> Operati
         id,
         method,
         template,
+        discriminator: &[],
         check_parameters: no_parameters,
         body: None,
         max_body_bytes: 64,

@@ -338,6 +338,8 @@ impl<'a> Emitter<'a> {
 
     fn operation(&self, op: &Operation, params_fn: &Ident) -> TokenStream {
         let (id, template) = (&op.id, &op.template);
+        let disc_keys = op.discriminator.iter().map(|(k, _)| k);
+        let disc_values = op.discriminator.iter().map(|(_, v)| v);
         let m = method(op.method);
         let body = match &op.body {
             None => quote!(None),
@@ -387,6 +389,7 @@ impl<'a> Emitter<'a> {
                 id: #id,
                 method: #m,
                 template: #template,
+                discriminator: &[#((#disc_keys, #disc_values)),*],
                 check_parameters: #params_fn,
                 body: #body,
                 max_body_bytes: #max_body,
@@ -475,6 +478,8 @@ impl<'a> Emitter<'a> {
 /// (the runtime answers HEAD with the GET operation then).
 fn allow(item: &PathItem) -> String {
     let mut methods: Vec<&str> = item.operations.iter().map(|(m, _)| m.as_str()).collect();
+    // Operations told apart by a query discriminator share their method.
+    methods.dedup();
     let has = |m| item.operations.iter().any(|(x, _)| *x == m);
     if has(Method::Get) && !has(Method::Head) {
         let after_get = methods

@@ -170,3 +170,49 @@ async fn path_and_operation_servers() {
     ])
     .await;
 }
+
+/// Path keys carrying a query discriminator (`/actions?op=list`,
+/// `/actions#op=delete`) route on that query value; a request matching none
+/// of them is 404 (naming the expected pairs), another method 405.
+#[tokio::test]
+async fn query_discriminators_select_the_operation() {
+    let t = Setup::start().await;
+    t.check_table(&[
+        (
+            Req::get("/shop/v1/actions?op=list&limit=5"),
+            Expect::Forwarded,
+        ),
+        (
+            Req::get("/shop/v1/actions?op=list&limit=50"),
+            Expect::Rejected(400, &["query:limit maximum"]),
+        ),
+        (
+            Req::get("/shop/v1/actions?limit=1&op=get&id=3"),
+            Expect::Forwarded,
+        ),
+        (
+            Req::get("/shop/v1/actions?op=get"),
+            Expect::Rejected(400, &["query:id required"]),
+        ),
+        (Req::post("/shop/v1/actions?op=delete"), Expect::Forwarded),
+        (
+            Req::get("/shop/v1/actions?op=drop"),
+            Expect::Rejected(404, &[]),
+        ),
+        (Req::get("/shop/v1/actions"), Expect::Rejected(404, &[])),
+        (
+            Req::post("/shop/v1/actions?op=list"),
+            Expect::Rejected(404, &[]),
+        ),
+        (
+            Req::new("PUT", "/shop/v1/actions?op=list"),
+            Expect::Rejected(405, &[]),
+        ),
+    ])
+    .await;
+    let resp = t.send(&Req::get("/shop/v1/actions?op=drop")).await;
+    assert_eq!(
+        resp.json()["detail"],
+        "no operation matches GET /actions with this query (one of: op=list, op=get)"
+    );
+}
