@@ -672,7 +672,23 @@ impl Lowerer<'_, '_> {
                 let Some(p) = self.parameter(&item, segments) else {
                     continue;
                 };
-                let key = (p.name.to_ascii_lowercase(), p.location);
+                // Only header names are case-insensitive (RFC 9110); `maxResults`
+                // and `MaxResults` are two query parameters.
+                let same_name = |a: &str, b: &str, location: ParamLocation| {
+                    if location == ParamLocation::Header {
+                        a.eq_ignore_ascii_case(b)
+                    } else {
+                        a == b
+                    }
+                };
+                let key = (
+                    if p.location == ParamLocation::Header {
+                        p.name.to_ascii_lowercase()
+                    } else {
+                        p.name.clone()
+                    },
+                    p.location,
+                );
                 if seen_here.contains(&key) {
                     self.error(
                         &item.loc,
@@ -686,7 +702,7 @@ impl Lowerer<'_, '_> {
                 }
                 seen_here.push(key);
                 params.retain(|q| {
-                    !(q.location == p.location && q.name.eq_ignore_ascii_case(&p.name))
+                    !(q.location == p.location && same_name(&q.name, &p.name, p.location))
                 });
                 params.push(p);
             }

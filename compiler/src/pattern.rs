@@ -13,7 +13,25 @@ const ECMA_SPACE: &str =
 use crate::ir::{Pattern, RegexEngine};
 
 /// Translates `source` for the engine it needs; the result compiles.
+///
+/// Memoised per source: contracts repeat the same patterns (hundreds of
+/// times in some), and determinising one is the costly part of a build.
 pub fn translate(source: &str) -> Result<Pattern, String> {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    static CACHE: LazyLock<Mutex<HashMap<String, Result<Pattern, String>>>> =
+        LazyLock::new(|| Mutex::new(HashMap::new()));
+    if let Some(hit) = CACHE.lock().map_or(None, |c| c.get(source).cloned()) {
+        return hit;
+    }
+    let result = translate_uncached(source);
+    if let Ok(mut cache) = CACHE.lock() {
+        cache.insert(source.to_owned(), result.clone());
+    }
+    result
+}
+
+fn translate_uncached(source: &str) -> Result<Pattern, String> {
     let mut engine = RegexEngine::Linear;
     let mut out = String::with_capacity(source.len() + 8);
     let mut chars = source.chars().peekable();

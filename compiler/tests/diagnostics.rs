@@ -245,3 +245,19 @@ api.yaml:3: error: CORS origin \"https://a.example/app\" must be \"*\" or scheme
 api.yaml:7: error: x-douane-cors applies to a whole API: put it at the document's top level (at #/paths/~1a/get/x-douane-cors)",
     );
 }
+
+/// Query (and path, cookie) names are case-sensitive; header names are not.
+#[test]
+fn only_header_names_ignore_case() {
+    let spec = format!(
+        "{HEAD30}paths:\n  /a:\n    get:\n      parameters:\n        - {{name: maxResults, in: query, schema: {{type: integer}}}}\n        - {{name: MaxResults, in: query, schema: {{type: integer}}}}\n      responses: {{'200': {{description: ok}}}}\n"
+    );
+    check(&spec, "ok");
+    let spec = format!(
+        "{HEAD30}paths:\n  /a:\n    get:\n      parameters:\n        - {{name: X-Id, in: header, schema: {{type: integer}}}}\n        - {{name: x-id, in: header, schema: {{type: integer}}}}\n      responses: {{'200': {{description: ok}}}}\n"
+    );
+    check(
+        &spec,
+        "api.yaml:8: error: parameter \"x-id\" in header is declared twice (at #/paths/~1a/get/parameters/1)",
+    );
+}
