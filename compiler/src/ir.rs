@@ -331,6 +331,9 @@ pub enum BodyCheck {
     /// `application/x-www-form-urlencoded`: fields read as the Encoding
     /// Object says, the object validated.
     Form(FormBody),
+    /// `multipart/form-data`: parts read per field (text, JSON or file),
+    /// the object of fields validated.
+    Multipart(MultipartBody),
     /// `text/*` with a schema: the UTF-8 body validated as a string.
     Text(SchemaId),
     /// No validator for this type: size limit only (listed as a warning
@@ -345,6 +348,38 @@ pub struct FormBody {
     pub fields: Vec<FormField>,
     /// Kind of the fields the schema does not declare.
     pub additional: Kind,
+}
+
+/// A multipart body: its declared parts, and the object schema with file
+/// properties relaxed to `true` (files are checked by the runtime for size
+/// and type, and stand in as `null`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultipartBody {
+    pub schema: SchemaId,
+    pub fields: Vec<PartField>,
+    pub additional: Kind,
+}
+
+/// One declared part of a multipart body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartField {
+    pub name: String,
+    pub part: PartKind,
+}
+
+/// What a part holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartKind {
+    /// Text: a primitive, or repeated parts for an array.
+    Value(Shape),
+    /// A JSON document.
+    Json,
+    /// Bytes: size (`maxLength`) and allowed types (Encoding Object).
+    File {
+        max_bytes: Option<u64>,
+        content_types: Vec<String>,
+        many: bool,
+    },
 }
 
 /// One property of a form body, serialised per its Encoding Object.

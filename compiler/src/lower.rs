@@ -1169,6 +1169,121 @@ impl Lowerer<'_, '_> {
         })
     }
 
+    /// A `multipart/form-data` body: each property of the schema is a part.
+    /// Binary strings (`format: binary`/`byte`, `contentMediaType`) and
+    /// arrays of them are files; objects, arrays of non-primitives and
+    /// parts whose Encoding says JSON are JSON documents; the rest is text.
+    fn multipart_body(
+        &mut self,
+        media: &Node,
+        schema_node: Option<&Node>,
+    ) -> Option<MultipartBody> {
+        let schema = match schema_node {
+            Some(s) => self.schema(s),
+            None => self.accept_all(),
+        };
+        let resolved_id = resolve_alias(&self.schemas, schema);
+        let mut relaxed = self.schemas[resolved_id.0].clone();
+        let raw = schema_node.and_then(|n| self.ws.deref(&n.loc).ok());
+        let encoding = media.child("encoding");
+        let mut fields = Vec::new();
+        let properties = relaxed.properties.clone();
+        for (name, property) in &properties {
+            let enc = encoding.as_ref().and_then(|e| e.child(name));
+            let at = enc.as_ref().map_or(media.loc.clone(), |e| e.loc.clone());
+            let content_types: Vec<String> = enc
+                .as_ref()
+                .and_then(|e| {
+                    e.value()
+                        .get("contentType")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned)
+                })
+                .map(|c| {
+                    c.split(',')
+                        .map(|t| t.trim().to_ascii_lowercase())
+                        .filter(|t| !t.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let raw_property = raw
+                .as_ref()
+                .and_then(|r| r.child("properties"))
+                .and_then(|p| p.child(name))
+                .and_then(|p| self.ws.deref(&p.loc).ok());
+            let is_binary = |n: &Node| {
+                let v = n.value();
+                matches!(
+                    v.get("format").and_then(|f| f.as_str()),
+                    Some("binary" | "byte")
+                ) || v.get("contentMediaType").is_some()
+                    || v.get("contentEncoding").is_some()
+            };
+            let items = raw_property
+                .as_ref()
+                .and_then(|p| p.child("items"))
+                .and_then(|i| self.ws.deref(&i.loc).ok());
+            let prop = &self.schemas[resolve_alias(&self.schemas, *property).0];
+            let types = prop.types.clone().unwrap_or_default();
+            let file_one = raw_property.as_ref().is_some_and(&is_binary);
+            let file_many =
+                types.contains(&JsonType::Array) && items.as_ref().is_some_and(&is_binary);
+            let json_declared = content_types
+                .iter()
+                .any(|c| is_json(c.split(';').next().unwrap_or("").trim()));
+            let part = if file_one || file_many {
+                let limit_of = |id: Option<SchemaId>| {
+                    id.and_then(|i| self.schemas[resolve_alias(&self.schemas, i).0].max_length)
+                };
+                PartKind::File {
+                    max_bytes: if file_many {
+                        limit_of(prop.items)
+                    } else {
+                        prop.max_length
+                    },
+                    content_types,
+                    many: file_many,
+                }
+            } else if json_declared
+                || types.contains(&JsonType::Object)
+                || (types.contains(&JsonType::Array)
+                    && !matches!(self.shape(*property, &at, name), Some(Shape::Array(_))))
+            {
+                PartKind::Json
+            } else {
+                match self.shape(*property, &at, name)? {
+                    s @ (Shape::Primitive(_) | Shape::Array(_)) => PartKind::Value(s),
+                    _ => PartKind::Json,
+                }
+            };
+            if matches!(part, PartKind::File { .. }) {
+                // The runtime checks files; the object schema sees `null`.
+                let accept = self.accept_all();
+                if let Some(slot) = relaxed.properties.iter_mut().find(|(n, _)| n == name) {
+                    slot.1 = accept;
+                }
+            }
+            fields.push(PartField {
+                name: name.clone(),
+                part,
+            });
+        }
+        let additional = match relaxed.additional_properties {
+            Some(id) => match self.shape(id, &media.loc, "additionalProperties") {
+                Some(Shape::Primitive(k)) => k,
+                _ => Kind::String,
+            },
+            None => Kind::String,
+        };
+        relaxed.name = None;
+        let schema = self.push_schema(relaxed);
+        Some(MultipartBody {
+            schema,
+            fields,
+            additional,
+        })
+    }
+
     fn request_body(&mut self, at: &Node) -> Option<RequestBody> {
         let node = match self.ws.deref(&at.loc) {
             Ok(n) => n,
@@ -1201,7 +1316,7 @@ impl Lowerer<'_, '_> {
                 .trim()
                 .to_ascii_lowercase();
             let form = range == "application/x-www-form-urlencoded";
-            if m.value().get("encoding").is_some() && !form {
+            if m.value().get("encoding").is_some() && !form && range != "multipart/form-data" {
                 self.warn(
                     &m.loc,
                     format!("encoding of \"{declared}\" is not enforced"),
@@ -1216,6 +1331,8 @@ impl Lowerer<'_, '_> {
                 BodyCheck::Json(schema)
             } else if form {
                 BodyCheck::Form(self.form_body(&m, schema_node.as_ref())?)
+            } else if range == "multipart/form-data" {
+                BodyCheck::Multipart(self.multipart_body(&m, schema_node.as_ref())?)
             } else if let (true, Some(s)) = (range.starts_with("text/"), &schema_node) {
                 BodyCheck::Text(self.schema(s))
             } else {
@@ -1819,8 +1936,11 @@ impl Lowerer<'_, '_> {
             "byte" => Some(Format::Byte),
             "int32" => Some(Format::Int32),
             "int64" => Some(Format::Int64),
-            // Every JSON number is a valid float or double for a validator.
-            "float" | "double" => None,
+            // Every JSON number is a valid float or double for a validator;
+            // `binary` is any octets (files in multipart bodies are checked
+            // by size and type) and `password` a display hint: OpenAPI
+            // formats with nothing to assert.
+            "float" | "double" | "binary" | "password" => None,
             other => {
                 self.warn(at, format!("format \"{other}\" is not enforced"));
                 None

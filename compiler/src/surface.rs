@@ -124,6 +124,34 @@ pub fn render(api: &Api) -> String {
                                 .join(", "),
                             describe(api, form.schema)
                         ),
+                        BodyCheck::Multipart(multipart) => format!(
+                            "multipart parts ({}), {}",
+                            multipart
+                                .fields
+                                .iter()
+                                .map(|f| match &f.part {
+                                    PartKind::Value(_) => f.name.clone(),
+                                    PartKind::Json => format!("{} JSON", f.name),
+                                    PartKind::File {
+                                        max_bytes,
+                                        content_types,
+                                        many,
+                                    } => format!(
+                                        "{} file{}{}{}",
+                                        f.name,
+                                        if *many { "s" } else { "" },
+                                        max_bytes.map(|n| format!(" ≤ {n} B")).unwrap_or_default(),
+                                        if content_types.is_empty() {
+                                            String::new()
+                                        } else {
+                                            format!(" {}", content_types.join("|"))
+                                        }
+                                    ),
+                                })
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            describe(api, multipart.schema)
+                        ),
                         BodyCheck::SizeOnly => "NOT VALIDATED (size limit only)".to_owned(),
                     };
                     let _ = writeln!(out, "    {}: {}", m.range, check);

@@ -7,7 +7,7 @@
 //! binary links the one compiled from `specs/`.
 
 use crate::json::Value;
-pub use crate::validate::params::{FormBody, FormField};
+pub use crate::validate::params::{FormBody, FormField, MultipartBody, PartField, PartKind};
 use crate::validate::{Captures, RequestParts, Violations};
 
 /// A compiled set of APIs served by one gateway.
@@ -154,6 +154,10 @@ pub enum BodyCheck {
     /// `application/x-www-form-urlencoded`: fields read as the Encoding
     /// Object says, then the object checked by the compiled schema.
     Form(&'static FormBody),
+    /// `multipart/form-data`: each part read as its field says (text,
+    /// JSON, or a file checked for size and type), then the object of
+    /// fields checked by the compiled schema.
+    Multipart(&'static MultipartBody),
     /// A textual type with a string schema (`text/plain`...): the UTF-8
     /// body checked as one string.
     Text(fn(&Value<'_>, &mut Violations) -> bool),

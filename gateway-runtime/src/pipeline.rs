@@ -211,6 +211,18 @@ async fn check_body(
             params::check_form(form, text, &mut violations);
             violations.is_empty()
         }
+        BodyCheck::Multipart(multipart) => {
+            let content_type = headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let boundary = multer::parse_boundary(content_type).map_err(|_| {
+                Problem::body("multipart", "a multipart body needs a boundary parameter")
+            })?;
+            let parts = read_parts(bytes.clone(), boundary).await?;
+            params::check_multipart(multipart, &parts, &mut violations);
+            violations.is_empty()
+        }
         BodyCheck::Text(validate) => {
             let text = utf8_body(&bytes)?;
             validate(&Value::String(Cow::Borrowed(text)), &mut violations)
@@ -226,6 +238,32 @@ async fn check_body(
         return Err(Problem::validation(violations));
     }
     Ok(GatewayBody::full(bytes))
+}
+
+/// The parts of a buffered `multipart/form-data` body (RFC 7578).
+async fn read_parts(bytes: Bytes, boundary: String) -> Result<Vec<params::Part>, Problem> {
+    let malformed =
+        |e: multer::Error| Problem::body("multipart", format!("malformed multipart body: {e}"));
+    let stream =
+        futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(bytes) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut parts = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(malformed)? {
+        let Some(name) = field.name().map(str::to_owned) else {
+            return Err(Problem::body(
+                "multipart",
+                "a part has no name in its Content-Disposition",
+            ));
+        };
+        let content_type = field.content_type().map(ToString::to_string);
+        let bytes = field.bytes().await.map_err(malformed)?;
+        parts.push(params::Part {
+            name,
+            content_type,
+            bytes,
+        });
+    }
+    Ok(parts)
 }
 
 /// A body validated as text must be UTF-8.

@@ -291,6 +291,7 @@ impl<'a> Emitter<'a> {
                     .filter_map(|m| match &m.check {
                         BodyCheck::Json(id) | BodyCheck::Text(id) => Some(*id),
                         BodyCheck::Form(form) => Some(form.schema),
+                        BodyCheck::Multipart(multipart) => Some(multipart.schema),
                         BodyCheck::SizeOnly => None,
                     });
                 params.chain(bodies).collect::<Vec<_>>()
@@ -303,7 +304,7 @@ impl<'a> Emitter<'a> {
             #allowances
             pub mod #module {
                 use douane_runtime::__private::{BoundedRegex, Dfa, LazyLock, Regex};
-                use douane_runtime::contract::{Api, BodyCheck, Cors, FormBody, FormField, MediaType, Method, MockResponse, Operation, PathItem, RequestBody};
+                use douane_runtime::contract::{Api, BodyCheck, Cors, FormBody, FormField, MediaType, MultipartBody, PartField, PartKind, Method, MockResponse, Operation, PathItem, RequestBody};
                 use douane_runtime::json::{self, Value};
                 use douane_runtime::validate::params::{self, match_segment, Piece};
                 use douane_runtime::validate::{formats, Captures, ContentKind, Evaluated, Kind, Location, Param, RequestParts, Shape, Style, Violations};
@@ -368,6 +369,29 @@ impl<'a> Emitter<'a> {
                                 quote!(FormField { name: #name, style: Style::#style, explode: #explode, allow_reserved: #allow_reserved, shape: #shape })
                             });
                             quote!(BodyCheck::Form(&FormBody { fields: &[#(#fields),*], additional: #additional, schema: #f }))
+                        }
+                        BodyCheck::Multipart(multipart) => {
+                            let f = self.schema_fn(multipart.schema);
+                            let additional = kind(multipart.additional);
+                            let fields = multipart.fields.iter().map(|field| {
+                                let name = &field.name;
+                                let part = match &field.part {
+                                    PartKind::Value(shape) => {
+                                        let shape = shape_tokens(shape);
+                                        quote!(PartKind::Value(#shape))
+                                    }
+                                    PartKind::Json => quote!(PartKind::Json),
+                                    PartKind::File { max_bytes, content_types, many } => {
+                                        let max = match max_bytes {
+                                            Some(n) => quote!(Some(#n)),
+                                            None => quote!(None),
+                                        };
+                                        quote!(PartKind::File { max_bytes: #max, content_types: &[#(#content_types),*], many: #many })
+                                    }
+                                };
+                                quote!(PartField { name: #name, part: #part })
+                            });
+                            quote!(BodyCheck::Multipart(&MultipartBody { fields: &[#(#fields),*], additional: #additional, schema: #f }))
                         }
                         BodyCheck::SizeOnly => quote!(BodyCheck::SizeOnly),
                     };

@@ -799,6 +799,188 @@ pub fn check_form(form: &FormBody, text: &str, out: &mut Violations) {
     }
 }
 
+/// How a `multipart/form-data` body is read: one part per field, as the
+/// schema and the Encoding Object say; the object of fields is then checked
+/// by the body schema (file fields stand in as `null`, their schema having
+/// been relaxed by the compiler: the runtime checks their size and type).
+#[derive(Debug)]
+pub struct MultipartBody {
+    pub fields: &'static [PartField],
+    /// Kind of text parts the schema does not declare.
+    pub additional: Kind,
+    pub schema: SchemaCheck,
+}
+
+/// One declared part.
+#[derive(Debug)]
+pub struct PartField {
+    pub name: &'static str,
+    pub part: PartKind,
+}
+
+/// What a part holds.
+#[derive(Debug, Clone, Copy)]
+pub enum PartKind {
+    /// Text read as a primitive, or repeated parts forming an array.
+    Value(Shape),
+    /// A JSON document (objects and arrays, or `contentType: application/json`).
+    Json,
+    /// Bytes: at most `max_bytes` each (`maxLength`), of one of
+    /// `content_types` when the Encoding Object lists some (`image/*`
+    /// ranges allowed); `many` for an array of files.
+    File {
+        max_bytes: Option<u64>,
+        content_types: &'static [&'static str],
+        many: bool,
+    },
+}
+
+/// One part, as read from the body.
+#[derive(Debug)]
+pub struct Part {
+    pub name: String,
+    pub content_type: Option<String>,
+    pub bytes: bytes::Bytes,
+}
+
+/// Checks the parts of a multipart body; violations point at `/field`.
+pub fn check_multipart(body: &MultipartBody, parts: &[Part], out: &mut Violations) {
+    let mut members: Vec<(Cow<'_, str>, Value<'_>)> = Vec::new();
+    let mut ok = true;
+    let mut done: Vec<&str> = Vec::new();
+    for part in parts {
+        let name = part.name.as_str();
+        if done.contains(&name) {
+            continue;
+        }
+        done.push(name);
+        let same: Vec<&Part> = parts.iter().filter(|p| p.name == name).collect();
+        let field = body.fields.iter().find(|f| f.name == name);
+        let mark = out.mark().unwrap_or(0);
+        let value = read_part(field.map(|f| f.part), body.additional, &same, out);
+        out.at_key(mark, name);
+        match value {
+            Some(v) => members.push((Cow::Borrowed(name), v)),
+            None => ok = false,
+        }
+        if out.should_stop() {
+            return;
+        }
+    }
+    if ok {
+        (body.schema)(&Value::Object(members), out);
+    }
+}
+
+/// The value standing for the parts of one field (`None`: a violation).
+fn read_part<'p>(
+    kind: Option<PartKind>,
+    additional: Kind,
+    parts: &[&'p Part],
+    out: &mut Violations,
+) -> Option<Value<'p>> {
+    let text = |p: &'p Part, out: &mut Violations| -> Option<&'p str> {
+        let t = std::str::from_utf8(&p.bytes).ok();
+        if t.is_none() {
+            out.fail("encoding", format_args!("part must be UTF-8 text"));
+        }
+        t
+    };
+    let single = |out: &mut Violations| -> Option<&'p Part> {
+        if parts.len() > 1 {
+            out.fail("repeated", format_args!("part must not be repeated"));
+            return None;
+        }
+        Some(parts[0])
+    };
+    match kind {
+        None => read_item(text(single(out)?, out)?, additional, Decode::None, out),
+        Some(PartKind::Value(Shape::Array(kind))) => {
+            let mut items = Vec::new();
+            for p in parts {
+                items.push(text(p, out)?);
+            }
+            read_array(items.into_iter(), kind, Decode::None, out)
+        }
+        Some(PartKind::Value(Shape::Primitive(kind))) => {
+            read_item(text(single(out)?, out)?, kind, Decode::None, out)
+        }
+        Some(PartKind::Value(_)) | Some(PartKind::Json) => {
+            let p = single(out)?;
+            match crate::json::parse(&p.bytes, 64) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    out.fail("json", format_args!("{e}"));
+                    None
+                }
+            }
+        }
+        Some(PartKind::File {
+            max_bytes,
+            content_types,
+            many,
+        }) => {
+            if !many {
+                single(out)?;
+            }
+            let mut ok = true;
+            for (i, p) in parts.iter().enumerate() {
+                // An array of files: violations point at the item.
+                let mark = if many { out.mark() } else { None };
+                if let Some(max) = max_bytes.filter(|max| p.bytes.len() as u64 > *max) {
+                    ok = out.fail(
+                        "maxLength",
+                        format_args!("file must be at most {max} bytes"),
+                    );
+                }
+                if !content_types.is_empty() {
+                    let declared = p
+                        .content_type
+                        .as_deref()
+                        .unwrap_or("application/octet-stream");
+                    if !content_types
+                        .iter()
+                        .any(|range| media_range_matches(range, declared))
+                    {
+                        ok = out.fail(
+                            "contentType",
+                            format_args!("file must be of type {}", content_types.join(", ")),
+                        );
+                    }
+                }
+                if let Some(mark) = mark {
+                    out.at_index(mark, i);
+                }
+            }
+            if !ok {
+                return None;
+            }
+            if many {
+                Some(Value::Array(parts.iter().map(|_| Value::Null).collect()))
+            } else {
+                Some(Value::Null)
+            }
+        }
+    }
+}
+
+/// `image/png` against `image/*`, `*/*` or `image/png` (parameters ignored).
+fn media_range_matches(range: &str, media: &str) -> bool {
+    let essence = |s: &str| {
+        s.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    };
+    let (range, media) = (essence(range), essence(media));
+    match range.split_once('/') {
+        Some(("*", "*")) => true,
+        Some((ty, "*")) => media.split_once('/').is_some_and(|(t, _)| t == ty),
+        _ => range == media,
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Decode {
     /// Percent-decoding (path segments; query values with `allowReserved`).

@@ -545,3 +545,122 @@ async fn form_text_and_binary_bodies() {
     ])
     .await;
 }
+
+/// A `multipart/form-data` body: text parts read as their schema says,
+/// JSON parts parsed, file parts checked for size and type; malformed
+/// bodies refused.
+#[tokio::test]
+async fn multipart_bodies() {
+    let t = Setup::start().await;
+    let url = "/shop/v1/uploads";
+    // (name, content type, content) parts, joined with the boundary.
+    let multipart = |parts: &[(&str, Option<&str>, &[u8])]| {
+        let mut body: Vec<u8> = Vec::new();
+        for (name, content_type, content) in parts {
+            body.extend_from_slice(b"--XyZ\r\n");
+            let filename = if content_type.is_some() {
+                "; filename=\"f.bin\""
+            } else {
+                ""
+            };
+            body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"{filename}\r\n").as_bytes(),
+            );
+            if let Some(ct) = content_type {
+                body.extend_from_slice(format!("Content-Type: {ct}\r\n").as_bytes());
+            }
+            body.extend_from_slice(b"\r\n");
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b"--XyZ--\r\n");
+        Req::post(url)
+            .header("content-type", "multipart/form-data; boundary=XyZ")
+            .body(&body[..])
+    };
+    let png: (&str, Option<&str>, &[u8]) = ("photo", Some("image/png"), b"\x89PNG\r\n\x1a\n");
+    t.check_table(&[
+        (
+            multipart(&[("title", None, b"Holiday"), png]),
+            Expect::Forwarded,
+        ),
+        (
+            multipart(&[
+                ("title", None, b"Holiday"),
+                ("count", None, b"3"),
+                ("tags", None, b"sea"),
+                ("tags", None, b"sun"),
+                ("meta", Some("application/json"), br#"{"app":"ios"}"#),
+                png,
+                ("attachments", Some("application/pdf"), b"%PDF"),
+                ("attachments", Some("text/plain"), b"notes"),
+            ]),
+            Expect::Forwarded,
+        ),
+        (
+            multipart(&[("title", None, b"A much too long title"), png]),
+            Expect::Rejected(400, &["body:/title maxLength"]),
+        ),
+        (
+            multipart(&[("title", None, b"x"), ("count", None, b"zero"), png]),
+            Expect::Rejected(400, &["body:/count type"]),
+        ),
+        (
+            multipart(&[
+                ("title", None, b"x"),
+                ("tags", None, b"a"),
+                ("tags", None, b"b"),
+                ("tags", None, b"c"),
+                png,
+            ]),
+            Expect::Rejected(400, &["body:/tags maxItems"]),
+        ),
+        (
+            multipart(&[("title", None, b"x"), ("meta", None, br#"{"os":"x"}"#), png]),
+            Expect::Rejected(400, &["body:/meta required"]),
+        ),
+        (
+            multipart(&[("title", None, b"x"), ("meta", None, b"{"), png]),
+            Expect::Rejected(400, &["body:/meta json"]),
+        ),
+        (
+            multipart(&[("title", None, b"x")]),
+            Expect::Rejected(400, &["body: required"]),
+        ),
+        (
+            multipart(&[
+                ("title", None, b"x"),
+                ("photo", Some("image/gif"), b"GIF89a"),
+            ]),
+            Expect::Rejected(400, &["body:/photo contentType"]),
+        ),
+        (
+            multipart(&[
+                ("title", None, b"x"),
+                ("photo", Some("image/png"), &[0u8; 17]),
+            ]),
+            Expect::Rejected(400, &["body:/photo maxLength"]),
+        ),
+        (
+            multipart(&[("title", None, b"x"), png, png]),
+            Expect::Rejected(400, &["body:/photo repeated"]),
+        ),
+        (
+            multipart(&[("title", None, b"x"), png, ("extra", None, b"1")]),
+            Expect::Rejected(400, &["body:/extra additionalProperties"]),
+        ),
+        (
+            Req::post(url)
+                .header("content-type", "multipart/form-data")
+                .body("x"),
+            Expect::Rejected(400, &["body: multipart"]),
+        ),
+        (
+            Req::post(url)
+                .header("content-type", "multipart/form-data; boundary=XyZ")
+                .body("--XyZ\r\nno headers"),
+            Expect::Rejected(400, &["body: multipart"]),
+        ),
+    ])
+    .await;
+}
