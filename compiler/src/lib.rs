@@ -18,6 +18,7 @@ mod mock;
 mod pattern;
 pub mod resolve;
 pub mod surface;
+mod swagger2;
 mod uri;
 
 use diag::{Diagnostic, Diagnostics, Severity};

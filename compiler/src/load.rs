@@ -74,6 +74,26 @@ impl Document {
     pub fn parse(file: impl Into<String>, text: &str) -> Result<Document, LoadError> {
         let file = file.into();
         match Builder::new(text).run() {
+            Ok((root, lines)) if crate::swagger2::is_swagger2(&root) => {
+                // Converted to the OpenAPI 3.0 document it means; lines of
+                // moved subtrees follow them.
+                let (root, moves) = crate::swagger2::convert(&root);
+                let mut moved = lines.clone();
+                for (new, old) in &moves {
+                    for (pointer, line) in &lines {
+                        if let Some(rest) = pointer.strip_prefix(old.as_str()) {
+                            if rest.is_empty() || rest.starts_with('/') {
+                                moved.insert(format!("{new}{rest}"), *line);
+                            }
+                        }
+                    }
+                }
+                Ok(Document {
+                    file,
+                    root,
+                    lines: moved,
+                })
+            }
             Ok((root, lines)) => Ok(Document { file, root, lines }),
             Err((line, message)) => Err(LoadError {
                 file,

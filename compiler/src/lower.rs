@@ -253,7 +253,17 @@ impl Lowerer<'_, '_> {
             }
             None if root.value().get("swagger").is_some() => {
                 let loc = root.loc.child("swagger");
-                self.error(&loc, "Swagger 2.0 is not supported (only OpenAPI 3.0.x and 3.1.x); convert the document first");
+                let v = root
+                    .value()
+                    .get("swagger")
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                    .unwrap_or_default();
+                self.error(
+                    &loc,
+                    format!(
+                        "Swagger {v} is not supported (only Swagger 2.0, OpenAPI 3.0.x and 3.1.x)"
+                    ),
+                );
                 None
             }
             None => {

@@ -289,7 +289,11 @@ impl Setup {
     pub async fn start_with(reply: Reply, timeouts: Timeouts) -> Setup {
         let upstream = Upstream::start_with(reply).await;
         let url = upstream.url();
-        let gateway = Gateway::start(&[("shop", &url), ("catalog", &url)], timeouts).await;
+        let gateway = Gateway::start(
+            &[("shop", &url), ("catalog", &url), ("legacy", &url)],
+            timeouts,
+        )
+        .await;
         Setup { upstream, gateway }
     }
 

@@ -216,3 +216,41 @@ async fn query_discriminators_select_the_operation() {
         "no operation matches GET /actions with this query (one of: op=list, op=get)"
     );
 }
+
+/// A Swagger 2.0 contract, converted on load: its basePath, collection
+/// formats, body and formData parameters are enforced like OpenAPI 3's.
+#[tokio::test]
+async fn swagger_2_contracts_are_enforced() {
+    let t = Setup::start().await;
+    let image = |caption: &str| {
+        let body = format!(
+            "--b\r\nContent-Disposition: form-data; name=\"image\"; filename=\"w.png\"\r\nContent-Type: image/png\r\n\r\nPNG\r\n--b\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\n{caption}\r\n--b--\r\n"
+        );
+        Req::new("PUT", "/legacy/widgets/3/image")
+            .header("content-type", "multipart/form-data; boundary=b")
+            .body(body.as_str())
+    };
+    let json = |body: &str| {
+        Req::post("/legacy/widgets")
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    t.check_table(&[
+        (Req::get("/legacy/widgets?colours=red,blue&ids=1&ids=2&limit=5"), Expect::Forwarded),
+        (Req::get("/legacy/widgets?colours=red,green"), Expect::Rejected(400, &["query:colours/1 enum"])),
+        (Req::get("/legacy/widgets?ids=1&ids=x"), Expect::Rejected(400, &["query:ids/1 type"])),
+        (Req::get("/legacy/widgets?limit=11"), Expect::Rejected(400, &["query:limit maximum"])),
+        (json(r#"{"name":"w","colour":null}"#), Expect::Forwarded),
+        (json(r#"{"name":"w","size":1}"#), Expect::Rejected(400, &["body:/size additionalProperties"])),
+        (json(r#"{}"#), Expect::Rejected(400, &["body: required"])),
+        (image("nice"), Expect::Forwarded),
+        (image("much too long"), Expect::Rejected(400, &["body:/caption maxLength"])),
+        (
+            Req::new("PUT", "/legacy/widgets/0/image")
+                .header("content-type", "multipart/form-data; boundary=b")
+                .body("--b\r\nContent-Disposition: form-data; name=\"image\"; filename=\"w\"\r\n\r\nx\r\n--b--\r\n"),
+            Expect::Rejected(400, &["path:id minimum"]),
+        ),
+    ])
+    .await;
+}
