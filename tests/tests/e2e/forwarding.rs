@@ -214,7 +214,11 @@ async fn upstream_url_prefix_is_prepended() {
     let upstream = Upstream::start().await;
     let prefixed = format!("{}/backend/", upstream.url());
     let gateway = Gateway::start(
-        &[("shop", &prefixed), ("catalog", &upstream.url())],
+        &[
+            ("shop", &prefixed),
+            ("catalog", &upstream.url()),
+            ("legacy", &upstream.url()),
+        ],
         test_timeouts(),
     )
     .await;
@@ -244,7 +248,7 @@ async fn base_path_override_from_the_configuration() {
     let upstream = Upstream::start().await;
     let config = Config::from_toml_str(
         &format!(
-            "[apis.shop]\nupstream = \"{0}\"\nbase_path = \"/pets-api\"\n\n[apis.catalog]\nupstream = \"{0}\"\n",
+            "[apis.shop]\nupstream = \"{0}\"\nbase_path = \"/pets-api\"\n\n[apis.catalog]\nupstream = \"{0}\"\n\n[apis.legacy]\nupstream = \"{0}\"\n",
             upstream.url()
         ),
         "test.toml",
@@ -289,7 +293,11 @@ async fn response_body_is_streamed_not_buffered() {
         // keep the connection open until the gateway is done with it
         let _ = stream.read(&mut buf).await;
     });
-    let gateway = Gateway::start(&[("shop", &url), ("catalog", &url)], test_timeouts()).await;
+    let gateway = Gateway::start(
+        &[("shop", &url), ("catalog", &url), ("legacy", &url)],
+        test_timeouts(),
+    )
+    .await;
     let mut conn = Conn::open(gateway.addr()).await;
     conn.write(&Req::get("/shop/v1/pets").to_bytes()).await;
     // The first chunk reaches the client while the upstream is still busy.

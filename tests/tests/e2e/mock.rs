@@ -7,7 +7,11 @@ use douane_tests::CONTRACT;
 use douane_tests::harness::{Conn, Gateway, Req, assert_problem, test_timeouts};
 
 async fn mocked() -> Gateway {
-    Gateway::start(&[("shop", "mock"), ("catalog", "mock")], test_timeouts()).await
+    Gateway::start(
+        &[("shop", "mock"), ("catalog", "mock"), ("legacy", "mock")],
+        test_timeouts(),
+    )
+    .await
 }
 
 #[tokio::test]

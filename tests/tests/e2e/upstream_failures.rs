@@ -14,7 +14,11 @@ use tokio::net::TcpListener;
 #[tokio::test]
 async fn refused_connection_is_502() {
     let url = refused_url().await;
-    let gateway = Gateway::start(&[("shop", &url), ("catalog", &url)], test_timeouts()).await;
+    let gateway = Gateway::start(
+        &[("shop", &url), ("catalog", &url), ("legacy", &url)],
+        test_timeouts(),
+    )
+    .await;
     let resp = gateway.send(&Req::get("/shop/v1/pets")).await;
     assert_problem(&resp, 502, "refused");
     assert_eq!(problem_type(&resp), "bad-gateway");
@@ -40,7 +44,11 @@ async fn upstream_closing_without_answer_is_502() {
             drop(stream);
         }
     });
-    let gateway = Gateway::start(&[("shop", &url), ("catalog", &url)], test_timeouts()).await;
+    let gateway = Gateway::start(
+        &[("shop", &url), ("catalog", &url), ("legacy", &url)],
+        test_timeouts(),
+    )
+    .await;
     let resp = gateway.send(&Req::get("/catalog/items/AB-123")).await;
     assert_problem(&resp, 502, "closed");
     assert_eq!(
