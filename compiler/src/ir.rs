@@ -115,10 +115,15 @@ pub enum Method {
     Head,
     Patch,
     Trace,
+    /// OpenAPI 3.2's `query` operation (the HTTP QUERY method).
+    Query,
+    /// Another method, from 3.2's `additionalOperations` (`COPY`, `PURGE`...),
+    /// as requests spell it.
+    Extension(&'static str),
 }
 
 impl Method {
-    pub const ALL: [(Method, &'static str); 8] = [
+    pub const ALL: [(Method, &'static str); 9] = [
         (Method::Get, "get"),
         (Method::Put, "put"),
         (Method::Post, "post"),
@@ -127,6 +132,7 @@ impl Method {
         (Method::Head, "head"),
         (Method::Patch, "patch"),
         (Method::Trace, "trace"),
+        (Method::Query, "query"),
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -139,6 +145,8 @@ impl Method {
             Method::Head => "HEAD",
             Method::Patch => "PATCH",
             Method::Trace => "TRACE",
+            Method::Query => "QUERY",
+            Method::Extension(name) => name,
         }
     }
 }
@@ -196,6 +204,9 @@ pub enum ParamLocation {
     Query,
     Header,
     Cookie,
+    /// OpenAPI 3.2 `in: querystring`: the whole query string is one value,
+    /// described with `content`.
+    QueryString,
 }
 
 impl ParamLocation {
@@ -205,6 +216,7 @@ impl ParamLocation {
             ParamLocation::Query => "query",
             ParamLocation::Header => "header",
             ParamLocation::Cookie => "cookie",
+            ParamLocation::QueryString => "querystring",
         }
     }
 
@@ -212,7 +224,9 @@ impl ParamLocation {
     pub fn default_style(self) -> Style {
         match self {
             ParamLocation::Path | ParamLocation::Header => Style::Simple,
-            ParamLocation::Query | ParamLocation::Cookie => Style::Form,
+            ParamLocation::Query | ParamLocation::Cookie | ParamLocation::QueryString => {
+                Style::Form
+            }
         }
     }
 }

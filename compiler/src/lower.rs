@@ -35,6 +35,7 @@ pub fn lower_api(ws: &mut Workspace<'_>, name: &str, file: &str) -> (Option<Api>
         ws,
         root: None,
         dialect: Dialect::OpenApi30,
+        oas32: false,
         assert_formats: true,
         diags: Vec::new(),
         schemas: Vec::new(),
@@ -66,6 +67,7 @@ pub fn lower_schema(
         ws,
         root: Some(root.clone()),
         dialect: options.dialect,
+        oas32: false,
         assert_formats: options.assert_formats,
         diags: Vec::new(),
         schemas: Vec::new(),
@@ -88,6 +90,9 @@ struct Lowerer<'w, 'r> {
     /// resource of every dynamic scope.
     root: Option<Loc>,
     dialect: Dialect,
+    /// OpenAPI 3.2 (`query` operations, `additionalOperations`,
+    /// `in: querystring`).
+    oas32: bool,
     assert_formats: bool,
     diags: Vec<Diagnostic>,
     schemas: Vec<Schema>,
@@ -240,14 +245,16 @@ impl Lowerer<'_, '_> {
                 self.dialect = Dialect::OpenApi30;
                 Some(v.to_owned())
             }
-            Some(v) if v.starts_with("3.1.") => {
+            Some(v) if v.starts_with("3.1.") || v.starts_with("3.2.") => {
+                // 3.2 keeps 3.1's schema dialect (JSON Schema 2020-12).
                 self.dialect = Dialect::OpenApi31;
+                self.oas32 = v.starts_with("3.2.");
                 Some(v.to_owned())
             }
             Some(v) => {
                 self.error(
                     &loc,
-                    format!("OpenAPI {v} is not supported (only 3.0.x and 3.1.x)"),
+                    format!("OpenAPI {v} is not supported (only 3.0.x, 3.1.x and 3.2.x)"),
                 );
                 None
             }
@@ -545,7 +552,12 @@ impl Lowerer<'_, '_> {
             let known = Method::ALL.iter().any(|(_, m)| m == key)
                 || matches!(key.as_str(), "summary" | "description" | "parameters")
                 || key.starts_with("x-");
-            if !known && key != "servers" {
+            if (key == "query" || key == "additionalOperations") && !self.oas32 {
+                self.error(
+                    &item.loc.child(key),
+                    format!("\"{key}\" is an OpenAPI 3.2 field; this document declares an earlier version"),
+                );
+            } else if !known && key != "servers" && key != "additionalOperations" {
                 self.error(
                     &item.loc.child(key),
                     format!("unsupported path item field \"{key}\""),
@@ -560,8 +572,42 @@ impl Lowerer<'_, '_> {
         }
         let shared_params = item.child("parameters");
         let path_servers = item.child("servers").map(|s| self.server_path(&s));
-        for (method, key) in Method::ALL {
-            let Some(op) = item.child(key) else { continue };
+        // Fixed fields, then 3.2's `additionalOperations` (keyed by the
+        // method as sent: `QUERY`...; methods with a fixed field go there).
+        let mut declared: Vec<(Method, Node)> = Method::ALL
+            .iter()
+            .filter_map(|(m, key)| item.child(key).map(|op| (*m, op)))
+            .collect();
+        if let (true, Some(extra)) = (self.oas32, item.child("additionalOperations")) {
+            let names: Vec<String> = extra
+                .value()
+                .as_object()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default();
+            for name in names {
+                let op = extra.child(&name).expect("listed key");
+                let token = !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+                if Method::ALL
+                    .iter()
+                    .any(|(m, _)| m.as_str().eq_ignore_ascii_case(&name))
+                {
+                    self.error(
+                        &op.loc,
+                        format!("{name} has a fixed field on the path item; it does not go in additionalOperations"),
+                    );
+                } else if !token {
+                    self.error(&op.loc, format!("\"{name}\" is not an HTTP method name"));
+                } else {
+                    // Interned for the life of the build (a handful of names).
+                    let name: &'static str = Box::leak(name.into_boxed_str());
+                    declared.push((Method::Extension(name), op));
+                }
+            }
+        }
+        for (method, op) in declared {
             // Operation-level servers override the path's, which override
             // the document's.
             let servers = op
@@ -778,6 +824,7 @@ impl Lowerer<'_, '_> {
             Some("query") => ParamLocation::Query,
             Some("header") => ParamLocation::Header,
             Some("cookie") => ParamLocation::Cookie,
+            Some("querystring") if self.oas32 => ParamLocation::QueryString,
             other => {
                 self.error(
                     &node.loc,
@@ -847,6 +894,7 @@ impl Lowerer<'_, '_> {
             ],
             ParamLocation::Header => &[Style::Simple],
             ParamLocation::Cookie => &[Style::Form],
+            ParamLocation::QueryString => &[Style::Form],
         };
         if !allowed.contains(&style) {
             self.error(
@@ -922,6 +970,13 @@ impl Lowerer<'_, '_> {
                 (self.schema(&schema_node), Shape::Content(kind))
             }
         };
+        if location == ParamLocation::QueryString && !matches!(shape, Shape::Content(_)) {
+            self.error(
+                &node.loc,
+                format!("querystring parameter \"{name}\" must be described with content (the whole query string is one document)"),
+            );
+            return None;
+        }
         let defined = match (&shape, style) {
             (Shape::Content(_), _) => true,
             (

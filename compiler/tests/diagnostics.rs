@@ -63,8 +63,12 @@ fn versions() {
         "api.yaml:1: error: Swagger 1.2 is not supported (only Swagger 2.0, OpenAPI 3.0.x and 3.1.x) (at #/swagger)",
     );
     check(
-        "openapi: 3.2.0\ninfo: {title: t, version: '1'}\npaths: {}\n",
-        "api.yaml:1: error: OpenAPI 3.2.0 is not supported (only 3.0.x and 3.1.x) (at #/openapi)",
+        "openapi: 4.0.0\ninfo: {title: t, version: '1'}\npaths: {}\n",
+        "api.yaml:1: error: OpenAPI 4.0.0 is not supported (only 3.0.x, 3.1.x and 3.2.x) (at #/openapi)",
+    );
+    check(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    query: {responses: {'200': {description: ok}}}\n",
+        "api.yaml:5: error: \"query\" is an OpenAPI 3.2 field; this document declares an earlier version (at #/paths/~1a/query)",
     );
     check(
         "info: {title: t}\n",

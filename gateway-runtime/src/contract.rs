@@ -75,6 +75,11 @@ pub enum Method {
     Head,
     Patch,
     Trace,
+    /// The HTTP QUERY method (OpenAPI 3.2).
+    Query,
+    /// A method from OpenAPI 3.2's `additionalOperations`, as requests
+    /// spell it.
+    Extension(&'static str),
 }
 
 impl Method {
@@ -88,6 +93,8 @@ impl Method {
             Method::Head => "HEAD",
             Method::Patch => "PATCH",
             Method::Trace => "TRACE",
+            Method::Query => "QUERY",
+            Method::Extension(name) => name,
         }
     }
 
@@ -101,6 +108,8 @@ impl Method {
             http::Method::HEAD => Method::Head,
             http::Method::PATCH => Method::Patch,
             http::Method::TRACE => Method::Trace,
+            ref m if m.as_str() == "QUERY" => Method::Query,
+            // Extension methods are matched by name (see `route`).
             _ => return None,
         })
     }

@@ -148,6 +148,7 @@ impl Gateway {
 /// Runs the compiled parameter checks; all violations are reported at once.
 fn check_parameters(op: &Operation, head: &Parts, captures: &Captures<'_>) -> Result<(), Problem> {
     let parts = RequestParts {
+        raw_query: head.uri.query(),
         query: QueryPairs::parse(head.uri.query()),
         headers: &head.headers,
     };

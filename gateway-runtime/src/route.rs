@@ -96,23 +96,24 @@ impl Mount {
         };
         // HEAD follows GET where the contract does not declare it
         // (RFC 9110 §9.3.2); the compiler lists it in `allow` then.
-        let declared = Method::from_http(method).and_then(|m| match m {
-            Method::Head => find(Method::Head).or_else(|| find(Method::Get)),
-            m => find(m),
-        });
+        let requested = |m: Method| m.as_str() == method.as_str();
+        let declared = if method == http::Method::HEAD {
+            find(Method::Head).or_else(|| find(Method::Get))
+        } else {
+            item.operations
+                .iter()
+                .find(|&&(m, _)| requested(m))
+                .and_then(|&(m, _)| find(m))
+        };
         match declared {
             Some(operation) => Ok((operation, captures)),
-            None if item
-                .operations
-                .iter()
-                .any(|&(m, _)| Some(m) == Method::from_http(method)) =>
-            {
+            None if item.operations.iter().any(|&(m, _)| requested(m)) => {
                 // The method is declared, but only with query discriminators
                 // this request does not carry.
                 let wanted: Vec<String> = item
                     .operations
                     .iter()
-                    .filter(|&&(m, _)| Some(m) == Method::from_http(method))
+                    .filter(|&&(m, _)| requested(m))
                     .map(|&(_, op)| {
                         let pairs: Vec<String> = api.operations[op]
                             .discriminator

@@ -290,7 +290,12 @@ impl Setup {
         let upstream = Upstream::start_with(reply).await;
         let url = upstream.url();
         let gateway = Gateway::start(
-            &[("shop", &url), ("catalog", &url), ("legacy", &url)],
+            &[
+                ("shop", &url),
+                ("catalog", &url),
+                ("legacy", &url),
+                ("reports", &url),
+            ],
             timeouts,
         )
         .await;

@@ -466,6 +466,7 @@ impl<'a> Emitter<'a> {
                 ParamLocation::Query => quote!(Location::Query),
                 ParamLocation::Header => quote!(Location::Header),
                 ParamLocation::Cookie => quote!(Location::Cookie),
+                ParamLocation::QueryString => quote!(Location::QueryString),
             };
             let style = style_ident(p.style);
             let required = p.required;
@@ -516,6 +517,9 @@ fn allow(item: &PathItem) -> String {
 }
 
 fn method(m: Method) -> TokenStream {
+    if let Method::Extension(name) = m {
+        return quote!(Method::Extension(#name));
+    }
     let ident = Ident::new(
         match m {
             Method::Get => "Get",
@@ -526,6 +530,8 @@ fn method(m: Method) -> TokenStream {
             Method::Head => "Head",
             Method::Patch => "Patch",
             Method::Trace => "Trace",
+            Method::Query => "Query",
+            Method::Extension(_) => unreachable!("handled above"),
         },
         Span::call_site(),
     );

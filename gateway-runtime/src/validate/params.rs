@@ -131,6 +131,8 @@ pub fn match_segment<'p>(seg: &'p str, pieces: &[Piece], caps: &mut Captures<'p>
 /// The parts of a request that parameter checks read.
 #[derive(Debug)]
 pub struct RequestParts<'a> {
+    /// The query string as sent (without `?`), for `in: querystring`.
+    pub raw_query: Option<&'a str>,
     pub query: QueryPairs<'a>,
     pub headers: &'a HeaderMap,
 }
@@ -226,6 +228,14 @@ pub fn check(p: &Param, req: &RequestParts<'_>, caps: &Captures<'_>, out: &mut V
         Location::Query => check_query(p, &req.query, out),
         Location::Header => check_header(p, req.headers, out),
         Location::Cookie => check_cookie(p, req.headers, out),
+        Location::QueryString => match req.raw_query.filter(|q| !q.is_empty()) {
+            // The whole query string is one percent-encoded document.
+            Some(raw) => check_raw(p, Raw::One(raw), ",", false, Decode::Path, out),
+            None if p.required => {
+                out.fail("required", format_args!("a query string is required"));
+            }
+            None => {}
+        },
         Location::Body => unreachable!("the body is not a parameter"),
     }
 }
@@ -1141,6 +1151,7 @@ mod tests {
             map.append(*k, v.parse().unwrap());
         }
         let req = RequestParts {
+            raw_query: Some(query),
             query: QueryPairs::parse(Some(query)),
             headers: &map,
         };

@@ -10,6 +10,8 @@ pub enum Location {
     Query,
     Header,
     Cookie,
+    /// The whole query string as one value (OpenAPI 3.2 `in: querystring`).
+    QueryString,
     Body,
 }
 
@@ -20,6 +22,7 @@ impl Location {
             Location::Query => "query",
             Location::Header => "header",
             Location::Cookie => "cookie",
+            Location::QueryString => "querystring",
             Location::Body => "body",
         }
     }

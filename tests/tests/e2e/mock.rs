@@ -8,7 +8,12 @@ use douane_tests::harness::{Conn, Gateway, Req, assert_problem, test_timeouts};
 
 async fn mocked() -> Gateway {
     Gateway::start(
-        &[("shop", "mock"), ("catalog", "mock"), ("legacy", "mock")],
+        &[
+            ("shop", "mock"),
+            ("catalog", "mock"),
+            ("legacy", "mock"),
+            ("reports", "mock"),
+        ],
         test_timeouts(),
     )
     .await

@@ -254,3 +254,53 @@ async fn swagger_2_contracts_are_enforced() {
     ])
     .await;
 }
+
+/// OpenAPI 3.2: the QUERY method, an extension method from
+/// `additionalOperations`, and the whole query string as one JSON value.
+#[tokio::test]
+async fn openapi_3_2_methods_and_querystring() {
+    let t = Setup::start().await;
+    let query = |body: &str| {
+        Req::new("QUERY", "/reports/search")
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    t.check_table(&[
+        (query(r#"{"q":"sales"}"#), Expect::Forwarded),
+        (
+            query(r#"{"q":"sales","x":1}"#),
+            Expect::Rejected(400, &["body:/x additionalProperties"]),
+        ),
+        (Req::get("/reports/search"), Expect::Rejected(405, &[])),
+        (Req::new("PURGE", "/reports/cache/home"), Expect::Forwarded),
+        (
+            Req::new("PURGE", "/reports/cache/Home1"),
+            Expect::Rejected(400, &["path:key pattern"]),
+        ),
+        (
+            Req::new("DELETE", "/reports/cache/home"),
+            Expect::Rejected(405, &[]),
+        ),
+        (
+            Req::get("/reports/filter?%7B%22year%22%3A2024%7D"),
+            Expect::Forwarded,
+        ),
+        (
+            Req::get("/reports/filter?%7B%22year%22%3A1999%7D"),
+            Expect::Rejected(400, &["querystring:selector/year minimum"]),
+        ),
+        (
+            Req::get("/reports/filter?year=2024"),
+            Expect::Rejected(400, &["querystring:selector json"]),
+        ),
+        (
+            Req::get("/reports/filter"),
+            Expect::Rejected(400, &["querystring:selector required"]),
+        ),
+    ])
+    .await;
+    let allow = t.send(&Req::get("/reports/search")).await;
+    assert_eq!(allow.header("allow"), Some("QUERY"));
+    let allow = t.send(&Req::get("/reports/cache/x")).await;
+    assert_eq!(allow.header("allow"), Some("PURGE"));
+}

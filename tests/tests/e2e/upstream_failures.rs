@@ -15,7 +15,12 @@ use tokio::net::TcpListener;
 async fn refused_connection_is_502() {
     let url = refused_url().await;
     let gateway = Gateway::start(
-        &[("shop", &url), ("catalog", &url), ("legacy", &url)],
+        &[
+            ("shop", &url),
+            ("catalog", &url),
+            ("legacy", &url),
+            ("reports", &url),
+        ],
         test_timeouts(),
     )
     .await;
@@ -45,7 +50,12 @@ async fn upstream_closing_without_answer_is_502() {
         }
     });
     let gateway = Gateway::start(
-        &[("shop", &url), ("catalog", &url), ("legacy", &url)],
+        &[
+            ("shop", &url),
+            ("catalog", &url),
+            ("legacy", &url),
+            ("reports", &url),
+        ],
         test_timeouts(),
     )
     .await;
