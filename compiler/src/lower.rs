@@ -530,12 +530,13 @@ impl Lowerer<'_, '_> {
             Some(at) => {
                 let mut pairs = Vec::new();
                 for pair in template[at + 1..].split('&').filter(|p| !p.is_empty()) {
-                    match pair.split_once('=') {
-                        Some((k, v)) if !k.is_empty() => pairs.push((k.to_owned(), v.to_owned())),
+                    // `?uploads` (S3 style): the key must be present.
+                    match pair.split_once('=').unwrap_or((pair, "")) {
+                        (k, v) if !k.is_empty() => pairs.push((k.to_owned(), v.to_owned())),
                         _ => {
                             return self.error(
                                 &item.loc,
-                                format!("path \"{template}\": the part after ? or # must be key=value pairs"),
+                                format!("path \"{template}\": the part after ? or # must be key=value pairs or keys"),
                             );
                         }
                     }

@@ -118,7 +118,13 @@ impl Mount {
                         let pairs: Vec<String> = api.operations[op]
                             .discriminator
                             .iter()
-                            .map(|(k, v)| format!("{k}={v}"))
+                            .map(|(k, v)| {
+                                if v.is_empty() {
+                                    k.to_string()
+                                } else {
+                                    format!("{k}={v}")
+                                }
+                            })
                             .collect();
                         pairs.join("&")
                     })
@@ -145,10 +151,14 @@ impl Mount {
 }
 
 /// Whether the query string holds `key=value` (keys form-decoded, values
-/// compared as sent).
+/// compared as sent); an empty `value` asks only for the key (`?uploads`).
 fn has_pair(query: Option<&str>, (key, value): (&str, &str)) -> bool {
     let pairs = crate::validate::QueryPairs::parse(query);
-    pairs.values(key).any(|v| v == value)
+    let mut values = pairs.values(key);
+    if value.is_empty() {
+        return values.next().is_some();
+    }
+    values.any(|v| v == value)
 }
 
 /// The part of `path` below `base` (`"/"` when they are equal), if `base`

@@ -205,7 +205,19 @@ async fn query_discriminators_select_the_operation() {
             Expect::Rejected(404, &[]),
         ),
         (
+            Req::new("PUT", "/shop/v1/actions?archive"),
+            Expect::Forwarded,
+        ),
+        (
+            Req::new("PUT", "/shop/v1/actions?archive=all"),
+            Expect::Forwarded,
+        ),
+        (
             Req::new("PUT", "/shop/v1/actions?op=list"),
+            Expect::Rejected(404, &[]),
+        ),
+        (
+            Req::new("PATCH", "/shop/v1/actions?op=list"),
             Expect::Rejected(405, &[]),
         ),
     ])
