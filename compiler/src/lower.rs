@@ -609,6 +609,15 @@ impl Lowerer<'_, '_> {
             }
         }
         for (method, op) in declared {
+            // Some contracts keep each operation in its own file
+            // (`get: {$ref: resources/x.yml}`, DigitalOcean's): followed.
+            let op = match self.ws.deref(&op.loc) {
+                Ok(op) => op,
+                Err(e) => {
+                    self.error(&op.loc, e);
+                    continue;
+                }
+            };
             // Operation-level servers override the path's, which override
             // the document's.
             let servers = op
@@ -1599,8 +1608,24 @@ impl Lowerer<'_, '_> {
                 "maxItems" => s.max_items = self.count(value, &at),
                 "uniqueItems" => s.unique_items = value == &Value::Bool(true),
                 "properties" => {
-                    let props = child();
-                    let names: Vec<String> = value
+                    let mut props = child();
+                    // `properties: {$ref: file#/map}`: the map itself kept
+                    // elsewhere (DigitalOcean's contract does it). A string
+                    // is never a schema, so this cannot be a property
+                    // named "$ref".
+                    if value.as_object().is_some_and(|m| {
+                        m.len() == 1 && m.get("$ref").is_some_and(Value::is_string)
+                    }) {
+                        match self.ws.deref(&props.loc) {
+                            Ok(target) => props = target,
+                            Err(e) => {
+                                self.error(&props.loc, e);
+                                continue;
+                            }
+                        }
+                    }
+                    let names: Vec<String> = props
+                        .value()
                         .as_object()
                         .map(|m| m.keys().cloned().collect())
                         .unwrap_or_default();

@@ -275,3 +275,21 @@ fn only_header_names_ignore_case() {
         "api.yaml:8: error: parameter \"x-id\" in header is declared twice (at #/paths/~1a/get/parameters/1)",
     );
 }
+
+/// Operations kept in their own files (`get: {$ref: ...}`) and property
+/// maps kept elsewhere (`properties: {$ref: ...}`), as DigitalOcean's
+/// contract writes them, are followed; their diagnostics name their file.
+#[test]
+fn operations_and_property_maps_behind_references() {
+    let root = format!("{HEAD30}paths:\n  /x/{{id}}:\n    post:\n      $ref: 'ops/x_post.yaml'\n");
+    let op = "parameters:\n  - {name: id, in: path, required: true, schema: {type: integer}}\nrequestBody:\n  content:\n    application/json:\n      schema:\n        properties:\n          $ref: 'models.yaml#/xprops'\n        required: [n]\nresponses: {'200': {description: ok}}\n";
+    let models = "xprops:\n  n: {type: integer, format: cents}\n";
+    assert_eq!(
+        diagnostics(&[
+            ("api.yaml", &root),
+            ("ops/x_post.yaml", op),
+            ("ops/models.yaml", models)
+        ]),
+        "ok\nops/models.yaml:2: warning: format \"cents\" is not enforced (at #/xprops/n/format)"
+    );
+}
