@@ -214,6 +214,17 @@ pub struct Gateway {
 }
 
 impl Gateway {
+    /// Every API compiled from `tests/specs`, all forwarded to `upstream`
+    /// (`"mock"` or a URL).
+    pub async fn start_all(upstream: &str, timeouts: Timeouts) -> Gateway {
+        let apis: Vec<(&str, &str)> = CONTRACT
+            .apis
+            .iter()
+            .map(|api| (api.name, upstream))
+            .collect();
+        Gateway::start(&apis, timeouts).await
+    }
+
     /// `apis` maps each API name to its upstream (`"mock"` or a URL); every
     /// API of the contract must be listed.
     pub async fn start(apis: &[(&str, &str)], timeouts: Timeouts) -> Gateway {
@@ -289,16 +300,7 @@ impl Setup {
     pub async fn start_with(reply: Reply, timeouts: Timeouts) -> Setup {
         let upstream = Upstream::start_with(reply).await;
         let url = upstream.url();
-        let gateway = Gateway::start(
-            &[
-                ("shop", &url),
-                ("catalog", &url),
-                ("legacy", &url),
-                ("reports", &url),
-            ],
-            timeouts,
-        )
-        .await;
+        let gateway = Gateway::start_all(&url, timeouts).await;
         Setup { upstream, gateway }
     }
 

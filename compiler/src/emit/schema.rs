@@ -305,7 +305,9 @@ impl<'a> SchemaEmitter<'a> {
 
     fn array_checks(&self, s: &Schema, track: bool) -> Option<TokenStream> {
         let mut checks = Vec::new();
-        if let Some(n) = s.min_items {
+        // A lower bound of 0 always holds: no check (rustc would flag the
+        // comparison as useless).
+        if let Some(n) = s.min_items.filter(|n| *n > 0) {
             let f = fail(
                 "minItems",
                 message(&format!("must have at least {n} item{}", plural(n))),
@@ -432,7 +434,7 @@ impl<'a> SchemaEmitter<'a> {
 
     fn object_checks(&self, id: SchemaId, s: &Schema, track: bool) -> Option<TokenStream> {
         let mut checks = Vec::new();
-        if let Some(n) = s.min_properties {
+        if let Some(n) = s.min_properties.filter(|n| *n > 0) {
             let f = fail(
                 "minProperties",
                 message(&format!(
@@ -996,11 +998,12 @@ fn pattern_static(name: &Ident, p: &Pattern) -> TokenStream {
 
 fn string_checks(id: SchemaId, s: &Schema) -> Option<TokenStream> {
     let mut checks = Vec::new();
-    if s.min_length.is_some() || s.max_length.is_some() {
+    let min_length = s.min_length.filter(|n| *n > 0);
+    if min_length.is_some() || s.max_length.is_some() {
         // JSON Schema counts code points, not bytes.
         checks.push(quote!(let len = s.chars().count();));
     }
-    if let Some(n) = s.min_length {
+    if let Some(n) = min_length {
         let f = fail(
             "minLength",
             message(&format!("must be at least {n} character{} long", plural(n))),

@@ -294,16 +294,7 @@ async fn response_body_is_streamed_not_buffered() {
         // keep the connection open until the gateway is done with it
         let _ = stream.read(&mut buf).await;
     });
-    let gateway = Gateway::start(
-        &[
-            ("shop", &url),
-            ("catalog", &url),
-            ("legacy", &url),
-            ("reports", &url),
-        ],
-        test_timeouts(),
-    )
-    .await;
+    let gateway = Gateway::start_all(&url, test_timeouts()).await;
     let mut conn = Conn::open(gateway.addr()).await;
     conn.write(&Req::get("/shop/v1/pets").to_bytes()).await;
     // The first chunk reaches the client while the upstream is still busy.

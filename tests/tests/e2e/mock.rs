@@ -7,16 +7,7 @@ use douane_tests::CONTRACT;
 use douane_tests::harness::{Conn, Gateway, Req, assert_problem, test_timeouts};
 
 async fn mocked() -> Gateway {
-    Gateway::start(
-        &[
-            ("shop", "mock"),
-            ("catalog", "mock"),
-            ("legacy", "mock"),
-            ("reports", "mock"),
-        ],
-        test_timeouts(),
-    )
-    .await
+    Gateway::start_all("mock", test_timeouts()).await
 }
 
 #[tokio::test]

@@ -14,16 +14,7 @@ use tokio::net::TcpListener;
 #[tokio::test]
 async fn refused_connection_is_502() {
     let url = refused_url().await;
-    let gateway = Gateway::start(
-        &[
-            ("shop", &url),
-            ("catalog", &url),
-            ("legacy", &url),
-            ("reports", &url),
-        ],
-        test_timeouts(),
-    )
-    .await;
+    let gateway = Gateway::start_all(&url, test_timeouts()).await;
     let resp = gateway.send(&Req::get("/shop/v1/pets")).await;
     assert_problem(&resp, 502, "refused");
     assert_eq!(problem_type(&resp), "bad-gateway");
@@ -49,16 +40,7 @@ async fn upstream_closing_without_answer_is_502() {
             drop(stream);
         }
     });
-    let gateway = Gateway::start(
-        &[
-            ("shop", &url),
-            ("catalog", &url),
-            ("legacy", &url),
-            ("reports", &url),
-        ],
-        test_timeouts(),
-    )
-    .await;
+    let gateway = Gateway::start_all(&url, test_timeouts()).await;
     let resp = gateway.send(&Req::get("/catalog/items/AB-123")).await;
     assert_problem(&resp, 502, "closed");
     assert_eq!(
