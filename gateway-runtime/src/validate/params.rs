@@ -900,7 +900,7 @@ pub fn check_multipart(body: &MultipartBody, parts: &[Part], out: &mut Violation
         let same = &groups[name];
         let field = body.fields.iter().find(|f| f.name == name);
         let mark = out.mark().unwrap_or(0);
-        let value = read_part(field.map(|f| f.part), body.additional, &same, out);
+        let value = read_part(field.map(|f| f.part), body.additional, same, out);
         out.at_key(mark, name);
         match value {
             Some(v) => members.push((Cow::Borrowed(name), v)),
