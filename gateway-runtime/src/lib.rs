@@ -37,9 +37,11 @@ pub mod mock;
 pub mod observe;
 
 // Shared by the stages.
+pub mod auth;
 pub mod body;
 pub mod cli;
 pub mod config;
+pub mod connection;
 pub mod contract;
 pub mod json;
 pub mod problem;

@@ -20,6 +20,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, ConfigError};
+use crate::connection::Connection;
 use crate::contract::Contract;
 use crate::pipeline::Gateway;
 
@@ -191,10 +192,11 @@ async fn connection(
 ) {
     // Small requests and answers must not wait for Nagle's algorithm.
     let _ = stream.set_nodelay(true);
-    let client = peer.ip();
+    let connection = Arc::new(Connection::plain(peer.ip()));
     let service = service_fn(move |request| {
         let gateway = gateway.clone();
-        async move { Ok::<_, Infallible>(gateway.handle(request, client).await) }
+        let connection = connection.clone();
+        async move { Ok::<_, Infallible>(gateway.handle(request, &connection).await) }
     });
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);

@@ -10,7 +10,6 @@
 //! records every request whatever its fate.
 
 use std::borrow::Cow;
-use std::net::IpAddr;
 
 use bytes::Bytes;
 use http::request::Parts;
@@ -19,6 +18,7 @@ use hyper::body::Incoming;
 
 use crate::body::GatewayBody;
 use crate::config::{Config, ConfigError, Timeouts, Upstream};
+use crate::connection::Connection;
 use crate::contract::{BodyCheck, Contract, Cors, Operation};
 use crate::cors;
 use crate::json::{self, ParseError, Value};
@@ -61,12 +61,12 @@ impl Gateway {
         &self.timeouts
     }
 
-    /// Answers one request from `client`; never fails: every refusal or
-    /// upstream failure becomes a problem+json response.
+    /// Answers one request arrived on `connection`; never fails: every
+    /// refusal or upstream failure becomes a problem+json response.
     pub async fn handle(
         &self,
         request: Request<Incoming>,
-        client: IpAddr,
+        connection: &Connection,
     ) -> Response<GatewayBody> {
         let mut access = Access::start();
         // Cheap clones (shared buffers) kept for the log line once the
@@ -76,7 +76,7 @@ impl Gateway {
         let origin = request.headers().get(http::header::ORIGIN).cloned();
         let mut cors_of_api = None;
         let mut response = match self
-            .admit_and_forward(request, client, &mut access, &mut cors_of_api)
+            .admit_and_forward(request, connection, &mut access, &mut cors_of_api)
             .await
         {
             Ok(response) => response,
@@ -103,7 +103,7 @@ impl Gateway {
     async fn admit_and_forward(
         &self,
         request: Request<Incoming>,
-        client: IpAddr,
+        connection: &Connection,
         access: &mut Access,
         cors_of_api: &mut Option<&'static Cors>,
     ) -> Result<Response<GatewayBody>, Problem> {
@@ -135,7 +135,12 @@ impl Gateway {
             Upstream::Http { authority, prefix } => (authority, prefix),
         };
         let uri = upstream::upstream_uri(authority, prefix, &head.uri)?;
-        upstream::prepare_headers(&mut head.headers, &mut head.version, &head.uri, client);
+        upstream::prepare_headers(
+            &mut head.headers,
+            &mut head.version,
+            &head.uri,
+            connection.client,
+        );
         head.uri = uri;
         // Extensions belong to the client connection, not to the message.
         head.extensions.clear();
