@@ -63,13 +63,59 @@ pub struct Cors {
     pub max_age: u32,
 }
 
-/// A declared security scheme (enforced from a later version on; until
-/// then any operation requiring one is refused at build time).
+/// A declared security scheme (`components/securitySchemes`). Which
+/// issuer, keys or consumers it trusts is deployment configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecurityScheme {
     pub name: String,
-    /// Human description: `apiKey in header X-API-Key`, `http bearer`...
-    pub kind: String,
+    pub kind: SchemeKind,
+}
+
+/// What a security scheme asks of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemeKind {
+    /// `apiKey`: a key in a header, query parameter or cookie.
+    ApiKey { location: ApiKeyIn, name: String },
+    /// `http` `basic`: a consumer id and password.
+    Basic,
+    /// `http` `bearer`: a token (JWT or opaque).
+    Bearer,
+    /// `oauth2`: a bearer access token; the scopes its flows declare.
+    OAuth2 { scopes: Vec<String> },
+    /// `openIdConnect`: a bearer access token from the provider.
+    OpenIdConnect,
+    /// `mutualTLS` (3.1): a verified client certificate.
+    MutualTls,
+}
+
+/// Where an `apiKey` is carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKeyIn {
+    Header,
+    Query,
+    Cookie,
+}
+
+impl SchemeKind {
+    /// Human description, for the contract surface.
+    pub fn describe(&self) -> String {
+        match self {
+            SchemeKind::ApiKey { location, name } => {
+                let at = match location {
+                    ApiKeyIn::Header => "header",
+                    ApiKeyIn::Query => "query",
+                    ApiKeyIn::Cookie => "cookie",
+                };
+                format!("apiKey in {at} {name}")
+            }
+            SchemeKind::Basic => "http basic".to_owned(),
+            SchemeKind::Bearer => "http bearer".to_owned(),
+            SchemeKind::OAuth2 { scopes } if scopes.is_empty() => "oauth2".to_owned(),
+            SchemeKind::OAuth2 { scopes } => format!("oauth2, scopes: {}", scopes.join(" ")),
+            SchemeKind::OpenIdConnect => "openIdConnect".to_owned(),
+            SchemeKind::MutualTls => "mutualTLS".to_owned(),
+        }
+    }
 }
 
 /// A routable path shape with the operations declared on it. Templates
@@ -164,7 +210,8 @@ pub struct Operation {
     pub discriminator: Vec<(String, String)>,
     pub parameters: Vec<Parameter>,
     pub body: Option<RequestBody>,
-    /// Security requirements (an OR of ANDs); `None` = none declared.
+    /// Security requirements (an OR of ANDs); empty = public. A requirement
+    /// with no scheme (`{}`) admits anonymous requests.
     pub security: Vec<SecurityRequirement>,
     pub limits: Limits,
     pub mock: Mock,
@@ -174,7 +221,8 @@ pub struct Operation {
 /// One alternative of a security requirement: all schemes must hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecurityRequirement {
-    pub schemes: Vec<(String, Vec<String>)>,
+    /// `(index into Api::security_schemes, required scopes or roles)`.
+    pub schemes: Vec<(usize, Vec<String>)>,
 }
 
 /// Size limits applied to a request.

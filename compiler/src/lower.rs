@@ -40,6 +40,8 @@ pub fn lower_api(ws: &mut Workspace<'_>, name: &str, file: &str) -> (Option<Api>
         diags: Vec::new(),
         schemas: Vec::new(),
         schema_ids: HashMap::new(),
+        security_schemes: Vec::new(),
+        unenforceable_schemes: Vec::new(),
     };
     let api = cx.api(name, file);
     (api, cx.diags)
@@ -72,6 +74,8 @@ pub fn lower_schema(
         diags: Vec::new(),
         schemas: Vec::new(),
         schema_ids: HashMap::new(),
+        security_schemes: Vec::new(),
+        unenforceable_schemes: Vec::new(),
     };
     let node = match cx.ws.node(root) {
         Ok(node) => node,
@@ -97,6 +101,12 @@ struct Lowerer<'w, 'r> {
     diags: Vec<Diagnostic>,
     schemas: Vec<Schema>,
     schema_ids: HashMap<Loc, SchemaId>,
+    /// The current document's `components/securitySchemes`, which security
+    /// requirements name.
+    security_schemes: Vec<SecurityScheme>,
+    /// Declared schemes the gateway cannot enforce, with the reason: an
+    /// error only where a requirement names them.
+    unenforceable_schemes: Vec<(String, String)>,
 }
 
 /// Keys of an Operation Object that do not affect what a request may be.
@@ -181,7 +191,8 @@ impl Lowerer<'_, '_> {
         let base_path_line = self
             .ws
             .line(&root.loc.child("servers").index(0).child("url"));
-        let security_schemes = self.security_schemes(&root);
+        self.unenforceable_schemes.clear();
+        self.security_schemes = self.security_schemes(&root);
         let default_security = root.child("security").map(|s| self.security(&s));
         let default_limits = self.limits(&root, Limits::default());
         let cors = root.child("x-douane-cors").and_then(|c| self.cors(&c));
@@ -228,7 +239,7 @@ impl Lowerer<'_, '_> {
             version,
             base_path,
             base_path_line,
-            security_schemes,
+            security_schemes: std::mem::take(&mut self.security_schemes),
             cors,
             path_items,
             operations,
@@ -408,6 +419,10 @@ impl Lowerer<'_, '_> {
         }
     }
 
+    /// Reads `components/securitySchemes`. A scheme the gateway could not
+    /// enforce (`http digest`, an `apiKey` without a name...) is an error
+    /// where an operation requires it, since serving it open would be
+    /// failing open; unused, it is only listed.
     fn security_schemes(&mut self, root: &Node) -> Vec<SecurityScheme> {
         let Some(schemes) = root
             .child("components")
@@ -430,44 +445,73 @@ impl Lowerer<'_, '_> {
                     continue;
                 }
             };
-            let v = node.value();
-            let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("?");
-            let kind = match s("type") {
-                "apiKey" => format!("apiKey in {} {}", s("in"), s("name")),
-                "http" => format!("http {}", s("scheme")),
-                other => other.to_owned(),
-            };
-            out.push(SecurityScheme { name, kind });
+            match scheme_kind(node.value()) {
+                Ok(kind) => out.push(SecurityScheme { name, kind }),
+                Err(why) => {
+                    self.unenforceable_schemes.push((name, why));
+                }
+            }
         }
         out
     }
 
+    /// A `security` array: an OR of requirements, each an AND of schemes
+    /// with their scopes (roles for non-OAuth schemes, OpenAPI 3.1).
     fn security(&mut self, node: &Node) -> Vec<SecurityRequirement> {
         let Some(items) = node.value().as_array() else {
             self.error(&node.loc, "security must be an array of requirements");
             return Vec::new();
         };
-        items
-            .iter()
-            .filter_map(Value::as_object)
-            .map(|req| SecurityRequirement {
-                schemes: req
-                    .iter()
-                    .map(|(name, scopes)| {
-                        let scopes = scopes
-                            .as_array()
-                            .map(|a| {
-                                a.iter()
-                                    .filter_map(Value::as_str)
-                                    .map(str::to_owned)
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        (name.clone(), scopes)
-                    })
-                    .collect(),
-            })
-            .collect()
+        let mut requirements = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let loc = node.loc.child(&i.to_string());
+            let Some(req) = item.as_object() else {
+                self.error(&loc, "a security requirement must be an object");
+                continue;
+            };
+            let mut schemes = Vec::new();
+            for (name, scopes) in req {
+                let scheme_loc = loc.child(name);
+                let Some(index) = self.security_schemes.iter().position(|s| &s.name == name) else {
+                    let message = match self.unenforceable_schemes.iter().find(|(n, _)| n == name) {
+                        Some((_, why)) => format!(
+                            "security scheme \"{name}\" cannot be enforced: {why}; the build refuses rather than serve the operation unauthenticated"
+                        ),
+                        None => format!(
+                            "security requirement names \"{name}\", which components/securitySchemes does not declare"
+                        ),
+                    };
+                    self.error(&scheme_loc, message);
+                    continue;
+                };
+                let Some(scopes) = scopes.as_array() else {
+                    self.error(&scheme_loc, "scopes must be an array of strings");
+                    continue;
+                };
+                let mut names = Vec::new();
+                for scope in scopes {
+                    match scope.as_str() {
+                        Some(s) if !s.is_empty() && !s.contains(' ') => names.push(s.to_owned()),
+                        _ => self.error(
+                            &scheme_loc,
+                            "a scope must be a non-empty string without spaces",
+                        ),
+                    }
+                }
+                if let SchemeKind::OAuth2 { scopes: declared } =
+                    self.security_schemes[index].kind.clone()
+                {
+                    for scope in &names {
+                        if !declared.contains(scope) {
+                            self.warn(&scheme_loc, format!("scope \"{scope}\" is not declared by any flow of oauth2 scheme \"{name}\""));
+                        }
+                    }
+                }
+                schemes.push((index, names));
+            }
+            requirements.push(SecurityRequirement { schemes });
+        }
+        requirements
     }
 
     /// Reads `x-douane-*` annotations of a document or operation, starting
@@ -688,15 +732,6 @@ impl Lowerer<'_, '_> {
             Some(s) => self.security(&s),
             None => default_security.clone().unwrap_or_default(),
         };
-        if security.iter().all(|r| !r.schemes.is_empty()) && !security.is_empty() {
-            // Enforcing credentials comes with the authentication stage; until
-            // then an operation that requires them must not be served open.
-            let names: Vec<&str> = security
-                .iter()
-                .flat_map(|r| r.schemes.iter().map(|(n, _)| n.as_str()))
-                .collect();
-            self.error(&node.loc, format!("{} {template} requires security ({}), which this version of douane cannot enforce yet; the build refuses rather than serve it unauthenticated", method.as_str(), names.join(", ")));
-        }
         let limits = self.limits(node, limits);
         let mock = mock::response(self.ws, node);
         Some(Operation {
@@ -2326,6 +2361,54 @@ fn group_path_items(operations: &[Operation]) -> Vec<PathItem> {
             .sort_by_key(|&(m, i)| (m, operations[i].discriminator.is_empty(), i));
     }
     items
+}
+
+/// The kind of a Security Scheme Object, or why it cannot be enforced.
+fn scheme_kind(v: &Value) -> Result<SchemeKind, String> {
+    let s = |k: &str| v.get(k).and_then(Value::as_str);
+    match s("type") {
+        Some("apiKey") => {
+            let location = match s("in") {
+                Some("header") => ApiKeyIn::Header,
+                Some("query") => ApiKeyIn::Query,
+                Some("cookie") => ApiKeyIn::Cookie,
+                _ => return Err("an apiKey scheme needs `in`: header, query or cookie".into()),
+            };
+            match s("name") {
+                Some(name) if !name.is_empty() => Ok(SchemeKind::ApiKey {
+                    location,
+                    name: name.to_owned(),
+                }),
+                _ => Err("an apiKey scheme needs a `name`".into()),
+            }
+        }
+        // Scheme names are case-insensitive (RFC 9110, section 11.1).
+        Some("http") => match s("scheme").map(str::to_ascii_lowercase).as_deref() {
+            Some("basic") => Ok(SchemeKind::Basic),
+            Some("bearer") => Ok(SchemeKind::Bearer),
+            Some(other) => Err(format!(
+                "http scheme \"{other}\" is not supported (basic and bearer are)"
+            )),
+            None => Err("an http scheme needs `scheme`".into()),
+        },
+        Some("oauth2") => {
+            let mut scopes: Vec<String> = v
+                .get("flows")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|flows| flows.values())
+                .filter_map(|flow| flow.get("scopes").and_then(Value::as_object))
+                .flat_map(|scopes| scopes.keys().cloned())
+                .collect();
+            scopes.sort();
+            scopes.dedup();
+            Ok(SchemeKind::OAuth2 { scopes })
+        }
+        Some("openIdConnect") => Ok(SchemeKind::OpenIdConnect),
+        Some("mutualTLS") => Ok(SchemeKind::MutualTls),
+        Some(other) => Err(format!("unknown security scheme type \"{other}\"")),
+        None => Err("a security scheme needs a `type`".into()),
+    }
 }
 
 #[cfg(test)]

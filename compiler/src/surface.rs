@@ -44,7 +44,12 @@ pub fn render(api: &Api) -> String {
         );
     }
     for scheme in &api.security_schemes {
-        let _ = writeln!(out, "  security scheme: {} ({})", scheme.name, scheme.kind);
+        let _ = writeln!(
+            out,
+            "  security scheme: {} ({})",
+            scheme.name,
+            scheme.kind.describe()
+        );
     }
     for op in &api.operations {
         let _ = writeln!(out, "\n{} {}  [{}]", op.method.as_str(), op.template, op.id);
@@ -158,16 +163,19 @@ pub fn render(api: &Api) -> String {
                 }
             }
         }
-        let security = if op.security.is_empty() || op.security.iter().any(|r| r.schemes.is_empty())
-        {
+        let security = if op.security.is_empty() {
             "none (public)".to_owned()
         } else {
             op.security
                 .iter()
                 .map(|r| {
+                    if r.schemes.is_empty() {
+                        return "anonymous".to_owned();
+                    }
                     r.schemes
                         .iter()
-                        .map(|(n, s)| {
+                        .map(|(i, s)| {
+                            let n = &api.security_schemes[*i].name;
                             if s.is_empty() {
                                 n.clone()
                             } else {

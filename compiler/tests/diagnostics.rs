@@ -166,14 +166,46 @@ fn undefined_parameter_serialisations_are_refused() {
     }
 }
 
+/// A contract whose `/a` requires `requirement` with `schemes` declared.
+fn secured(requirement: &str, schemes: &str) -> String {
+    format!(
+        "{HEAD30}paths:\n  /a:\n    get:\n      security: [{requirement}]\n      responses: {{'200': {{description: ok}}}}\ncomponents:\n  securitySchemes:\n{schemes}"
+    )
+}
+
 #[test]
-fn security_that_cannot_be_enforced_is_refused() {
-    let spec = format!(
-        "{HEAD30}security: [{{key: []}}]\npaths:\n  /a:\n    get:\n      responses: {{'200': {{description: ok}}}}\n  /public:\n    get:\n      security: []\n      responses: {{'200': {{description: ok}}}}\ncomponents:\n  securitySchemes:\n    key: {{type: apiKey, in: header, name: X-Key}}\n"
+fn security_requirements_compile_or_are_refused_with_the_reason() {
+    let key = "    key: {type: apiKey, in: header, name: X-Key}\n";
+    let oauth = "    oauth: {type: oauth2, flows: {clientCredentials: {tokenUrl: 'https://i/t', scopes: {read: r}}}}\n";
+    check(&secured("{key: []}", key), "ok");
+    check(&secured("{key: []}, {}", key), "ok");
+    check(&secured("{oauth: [read]}", oauth), "ok");
+    check(
+        &secured("{nokey: []}", key),
+        "api.yaml:6: error: security requirement names \"nokey\", which components/securitySchemes does not declare (at #/paths/~1a/get/security/0/nokey)",
     );
     check(
-        &spec,
-        "api.yaml:6: error: GET /a requires security (key), which this version of douane cannot enforce yet; the build refuses rather than serve it unauthenticated (at #/paths/~1a/get)",
+        &secured("{oauth: [write]}", oauth),
+        "ok\napi.yaml:6: warning: scope \"write\" is not declared by any flow of oauth2 scheme \"oauth\" (at #/paths/~1a/get/security/0/oauth)",
+    );
+    check(
+        &secured("{digest: []}", "    digest: {type: http, scheme: digest}\n"),
+        "api.yaml:6: error: security scheme \"digest\" cannot be enforced: http scheme \"digest\" is not supported (basic and bearer are); the build refuses rather than serve the operation unauthenticated (at #/paths/~1a/get/security/0/digest)",
+    );
+    check(
+        &secured("{k: []}", "    k: {type: apiKey, in: body, name: k}\n"),
+        "api.yaml:6: error: security scheme \"k\" cannot be enforced: an apiKey scheme needs `in`: header, query or cookie; the build refuses rather than serve the operation unauthenticated (at #/paths/~1a/get/security/0/k)",
+    );
+    check(
+        &secured("{key: [a b]}", key),
+        "api.yaml:6: error: a scope must be a non-empty string without spaces (at #/paths/~1a/get/security/0/key)",
+    );
+    // Declared but unused: listed, never an error.
+    check(
+        &format!(
+            "{HEAD30}paths: {{}}\ncomponents:\n  securitySchemes:\n    d: {{type: http, scheme: digest}}\n"
+        ),
+        "ok",
     );
 }
 

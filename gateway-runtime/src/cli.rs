@@ -16,6 +16,7 @@ pub fn main(contract: &'static Contract) -> ExitCode {
     let config_path = match parse_args(contract) {
         Ok(Args::Run { config }) => config,
         Ok(Args::Exit) => return ExitCode::SUCCESS,
+        Ok(Args::AddConsumer(add)) => return add_consumer(add),
         Err(message) => {
             eprintln!("error: {message}\n(see douane --help)");
             return ExitCode::from(2);
@@ -53,7 +54,87 @@ pub fn main(contract: &'static Contract) -> ExitCode {
 
 enum Args {
     Run { config: Option<String> },
+    AddConsumer(AddConsumer),
     Exit,
+}
+
+/// `douane consumer add`: provisions a consumer and prints its new API key.
+#[derive(Default)]
+struct AddConsumer {
+    registry: Option<String>,
+    id: Option<String>,
+    plan: Option<String>,
+    apis: Vec<String>,
+    scopes: Vec<String>,
+    password_stdin: bool,
+}
+
+fn parse_consumer_add(parser: &mut lexopt::Parser) -> Result<Args, String> {
+    use lexopt::prelude::*;
+    let mut add = AddConsumer::default();
+    let text = |parser: &mut lexopt::Parser| -> Result<String, String> {
+        let value = parser.value().map_err(|e| e.to_string())?;
+        value.string().map_err(|e| e.to_string())
+    };
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("registry") => add.registry = Some(text(parser)?),
+            Long("id") => add.id = Some(text(parser)?),
+            Long("plan") => add.plan = Some(text(parser)?),
+            Long("api") => add.apis.push(text(parser)?),
+            Long("scope") => add.scopes.push(text(parser)?),
+            Long("password-stdin") => add.password_stdin = true,
+            other => return Err(other.unexpected().to_string()),
+        }
+    }
+    if add.registry.is_none() || add.id.is_none() {
+        return Err("consumer add needs --registry PATH and --id ID".into());
+    }
+    if add.apis.is_empty() {
+        return Err("consumer add needs at least one --api NAME (or --api '*')".into());
+    }
+    Ok(Args::AddConsumer(add))
+}
+
+fn add_consumer(add: AddConsumer) -> ExitCode {
+    let password = if add.password_stdin {
+        let mut line = String::new();
+        if let Err(error) = std::io::stdin().read_line(&mut line) {
+            eprintln!("error: cannot read the password from stdin: {error}");
+            return ExitCode::from(2);
+        }
+        let password = line.trim_end_matches(['\r', '\n']).to_owned();
+        if password.is_empty() {
+            eprintln!("error: the password read from stdin is empty");
+            return ExitCode::from(2);
+        }
+        Some(password)
+    } else {
+        None
+    };
+    let (Some(registry), Some(id)) = (&add.registry, &add.id) else {
+        return ExitCode::from(2);
+    };
+    match crate::auth::consumers::add_consumer(
+        std::path::Path::new(registry),
+        id,
+        add.plan.as_deref(),
+        &add.apis,
+        &add.scopes,
+        password.as_deref(),
+    ) {
+        Ok(key) => {
+            eprintln!(
+                "consumer `{id}` added to {registry}; its API key follows. It is stored only as a hash: keep it now, it cannot be shown again."
+            );
+            println!("{key}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn parse_args(contract: &Contract) -> Result<Args, String> {
@@ -62,6 +143,14 @@ fn parse_args(contract: &Contract) -> Result<Args, String> {
     let mut parser = lexopt::Parser::from_env();
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
         match arg {
+            Value(command) if command == "consumer" && config.is_none() => {
+                return match parser.next().map_err(|e| e.to_string())? {
+                    Some(Value(sub)) if sub == "add" => parse_consumer_add(&mut parser),
+                    _ => Err(
+                        "usage: douane consumer add --registry PATH --id ID --api NAME ...".into(),
+                    ),
+                };
+            }
             Short('c') | Long("config") => {
                 let value = parser.value().map_err(|e| e.to_string())?;
                 config = Some(value.string().map_err(|e| e.to_string())?);
@@ -161,6 +250,11 @@ pub fn help(contract: &Contract) -> String {
 
 USAGE:
     douane [--config PATH]
+    douane consumer add --registry PATH --id ID --api NAME... [--plan PLAN]
+                        [--scope SCOPE...] [--password-stdin]
+        adds a consumer to the registry and prints its new API key (once:
+        only its hash is stored); --password-stdin also sets a password
+        for http basic, read from the first line of stdin
 
 OPTIONS:
     -c, --config PATH   deployment configuration (TOML); without it every API
@@ -179,6 +273,14 @@ CONFIGURATION FILE:
     [apis.NAME]                     # one table per API, NAME as listed below
     upstream = \"mock\"               # \"mock\" or http://host:port[/prefix] (required)
     base_path = \"/v2\"               # optional, overrides the contract's
+    forward_credentials = false     # pass API keys and Basic upstream
+    [apis.NAME.schemes.SCHEME]      # what a token scheme (oauth2, openIdConnect,
+    issuer = \"https://idp\"         # http bearer) trusts: exact iss,
+    audiences = [\"my-api\"]         # accepted aud values,
+    jwks_url = \"https://idp/jwks\"  # keys (or jwks_file = PATH)
+    [auth]
+    consumers = \"consumers.toml\"   # consumer registry (apiKey, basic, mutualTLS)
+    identity_header = \"x-douane-consumer\" # caller identity sent upstream
 
     Every compiled API needs an upstream; base paths must not overlap.
 
@@ -239,6 +341,7 @@ mod tests {
             route: no_route,
             path_items: &[],
             operations: &[],
+            security_schemes: &[],
         }],
     };
 

@@ -46,6 +46,34 @@ pub struct Config {
     /// Per API, keyed by `Api::name` (the spec file stem).
     #[serde(default)]
     pub apis: BTreeMap<String, ApiConfig>,
+    /// Who may call: the consumer registry and the identity header.
+    #[serde(default)]
+    pub auth: AuthConfig,
+}
+
+/// Authentication settings shared by all APIs (`[auth]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// The consumer registry file (TOML); required as soon as an operation
+    /// requires an apiKey, http basic or mutualTLS scheme.
+    pub consumers: Option<String>,
+    /// Header carrying the caller's identity to the upstream; the same
+    /// header coming from a client is always removed.
+    pub identity_header: String,
+    /// How often the registry file is checked for changes (SIGHUP reloads
+    /// at once).
+    pub reload_interval_ms: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            consumers: None,
+            identity_header: crate::auth::DEFAULT_IDENTITY_HEADER.to_owned(),
+            reload_interval_ms: 2_000,
+        }
+    }
 }
 
 /// Time limits, in milliseconds.
@@ -97,6 +125,14 @@ pub struct ApiConfig {
     pub upstream: Option<String>,
     /// Overrides `Api::base_path`; env `DOUANE_API_<NAME>_BASE_PATH`.
     pub base_path: Option<String>,
+    /// What each token scheme (oauth2, openIdConnect, http bearer) of the
+    /// contract trusts, keyed by scheme name.
+    #[serde(default)]
+    pub schemes: BTreeMap<String, crate::auth::token::TokenConfig>,
+    /// Forward API keys and Basic credentials to the upstream (by default
+    /// only the gateway sees them).
+    #[serde(default)]
+    pub forward_credentials: bool,
 }
 
 impl ApiConfig {
@@ -105,7 +141,7 @@ impl ApiConfig {
     pub fn upstream(upstream: impl Into<String>) -> ApiConfig {
         ApiConfig {
             upstream: Some(upstream.into()),
-            base_path: None,
+            ..ApiConfig::default()
         }
     }
 }
@@ -121,6 +157,7 @@ impl Default for Config {
             workers: None,
             timeouts: Timeouts::default(),
             apis: BTreeMap::new(),
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -194,6 +231,11 @@ pub enum ConfigError {
     Workers,
     /// The compiled contract itself is unusable (a compiler bug).
     Contract { api: String, message: String },
+    /// Security settings are missing, invalid, or do not fit the contract.
+    Auth {
+        api: Option<String>,
+        message: String,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -234,6 +276,11 @@ impl fmt::Display for ConfigError {
             ConfigError::Contract { api, message } => {
                 write!(f, "api `{api}`: compiled contract is invalid: {message}")
             }
+            ConfigError::Auth { api: None, message } => write!(f, "auth: {message}"),
+            ConfigError::Auth {
+                api: Some(api),
+                message,
+            } => write!(f, "api `{api}`: {message}"),
         }
     }
 }
@@ -417,6 +464,7 @@ mod tests {
             route: no_route,
             path_items: &[],
             operations: &[],
+            security_schemes: &[],
         }
     }
 
@@ -468,7 +516,7 @@ mod tests {
         check(
             "lisen = \"x\"\n",
             &[],
-            "invalid config test.toml: TOML parse error at line 1, column 1\n  |\n1 | lisen = \"x\"\n  | ^^^^^\nunknown field `lisen`, expected one of `listen`, `workers`, `timeouts`, `apis`",
+            "invalid config test.toml: TOML parse error at line 1, column 1\n  |\n1 | lisen = \"x\"\n  | ^^^^^\nunknown field `lisen`, expected one of `listen`, `workers`, `timeouts`, `apis`, `auth`",
         );
         check(
             &format!("{BOTH}[timeouts]\nrequest_body_ms = \"1s\"\n"),

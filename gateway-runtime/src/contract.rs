@@ -38,7 +38,61 @@ pub struct Api {
     pub route: for<'p> fn(&'p str, &mut Captures<'p>) -> Option<usize>,
     pub path_items: &'static [PathItem],
     pub operations: &'static [Operation],
+    /// `components/securitySchemes` that operations require, indexed by
+    /// [`Operation::security`].
+    pub security_schemes: &'static [SecurityScheme],
 }
+
+/// A security scheme of the contract. Which issuer, keys or consumers it
+/// trusts is deployment configuration (`auth`).
+#[derive(Debug)]
+pub struct SecurityScheme {
+    pub name: &'static str,
+    pub kind: SchemeKind,
+}
+
+/// What a security scheme asks of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemeKind {
+    /// An API key; a header `name` is lowercase.
+    ApiKey {
+        location: ApiKeyIn,
+        name: &'static str,
+    },
+    /// `http basic`: consumer id and password.
+    Basic,
+    /// `http bearer`: an access token (JWT or opaque).
+    Bearer,
+    /// `oauth2`: an access token; requirements name scopes.
+    OAuth2,
+    /// `openIdConnect`: an access token from the provider.
+    OpenIdConnect,
+    /// `mutualTLS`: a verified client certificate.
+    MutualTls,
+}
+
+impl SchemeKind {
+    /// True for the schemes whose credential is a bearer token.
+    pub fn takes_token(self) -> bool {
+        matches!(
+            self,
+            SchemeKind::Bearer | SchemeKind::OAuth2 | SchemeKind::OpenIdConnect
+        )
+    }
+}
+
+/// Where an API key is carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKeyIn {
+    Header,
+    Query,
+    Cookie,
+}
+
+/// One alternative of an operation's security: every listed scheme
+/// (index into [`Api::security_schemes`], with the scopes or roles it must
+/// grant) must be satisfied. An empty alternative admits anonymous requests.
+pub type Requirement = &'static [(usize, &'static [&'static str])];
 
 /// Cross-origin resource sharing for an API (`x-douane-cors`).
 #[derive(Debug)]
@@ -128,6 +182,8 @@ pub struct Operation {
     /// Checks path, query and header parameters; pushes one violation per
     /// broken rule.
     pub check_parameters: fn(&RequestParts<'_>, &Captures<'_>, &mut Violations),
+    /// Security requirements, an OR of [`Requirement`]s; empty = public.
+    pub security: &'static [Requirement],
     pub body: Option<RequestBody>,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: u64,

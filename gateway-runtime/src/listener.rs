@@ -84,7 +84,7 @@ impl Server {
     /// Checks `config` against `contract`, binds `config.listen` and starts
     /// serving. Must be called within a tokio runtime.
     pub async fn start(contract: &'static Contract, config: Config) -> Result<Server, StartError> {
-        let gateway = Gateway::new(contract, &config)?;
+        let gateway = Gateway::new(contract, &config).await?;
         let listener =
             TcpListener::bind(config.listen)
                 .await

@@ -20,6 +20,8 @@ pub struct Access {
     pub upstream_status: Option<u16>,
     /// The rule that refused the request, if it was refused.
     pub rule: Option<&'static str>,
+    /// Who the request was admitted as (audit trail).
+    pub consumer: Option<std::sync::Arc<str>>,
 }
 
 impl Access {
@@ -30,6 +32,7 @@ impl Access {
             operation: None,
             upstream_status: None,
             rule: None,
+            consumer: None,
         }
     }
 
@@ -46,6 +49,7 @@ impl Access {
             duration_us,
             upstream_status = self.upstream_status,
             rule = self.rule,
+            consumer = self.consumer.as_deref(),
         );
     }
 }

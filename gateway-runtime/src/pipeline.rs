@@ -3,7 +3,7 @@
 //! which a request is admitted can be read in one place:
 //!
 //! ```text
-//! route ─▶ limits ─▶ validate parameters ─▶ body ─▶ upstream (mock or forward)
+//! route ─▶ authenticate ─▶ limits ─▶ validate parameters ─▶ body ─▶ upstream (mock or forward)
 //! ```
 //!
 //! Each stage may refuse the request with a [`Problem`]; the access log
@@ -16,6 +16,7 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method, Request, Response};
 use hyper::body::Incoming;
 
+use crate::auth::Auth;
 use crate::body::GatewayBody;
 use crate::config::{Config, ConfigError, Timeouts, Upstream};
 use crate::connection::Connection;
@@ -36,17 +37,24 @@ use crate::validate::{Captures, Location, QueryPairs, RequestParts, Violations, 
 #[derive(Debug)]
 pub struct Gateway {
     routes: Routes,
+    auth: Auth,
     upstreams: Upstreams,
     timeouts: Timeouts,
 }
 
 impl Gateway {
-    /// Checks `config` against `contract` and builds the gateway.
-    pub fn new(contract: &'static Contract, config: &Config) -> Result<Gateway, ConfigError> {
+    /// Checks `config` against `contract` and builds the gateway (loading
+    /// the consumer registry and token keys). Call within a tokio runtime.
+    pub async fn new(contract: &'static Contract, config: &Config) -> Result<Gateway, ConfigError> {
         check_contract(contract)?;
         let resolved = config.resolve(contract)?;
+        let auth = Auth::new(contract, config).await?;
+        auth.watch(std::time::Duration::from_millis(
+            config.auth.reload_interval_ms.max(100),
+        ));
         Ok(Gateway {
             routes: Routes::new(contract, resolved),
+            auth,
             upstreams: Upstreams::new(&config.timeouts),
             timeouts: config.timeouts,
         })
@@ -55,6 +63,11 @@ impl Gateway {
     /// The served APIs, longest base path first.
     pub fn routes(&self) -> &Routes {
         &self.routes
+    }
+
+    /// Authentication: the consumer registry and token verifiers.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
     }
 
     pub fn timeouts(&self) -> &Timeouts {
@@ -123,6 +136,10 @@ impl Gateway {
         }
         let (op, captures) = mount.operation(&head.method, below, head.uri.query())?;
         access.operation = Some(op.id);
+        // authenticate: before anything about the request is checked, so that
+        // anonymous clients cannot probe parameters or body schemas
+        let caller = self.auth.admit(mount.index, op, &head, connection).await?;
+        access.consumer = caller.as_ref().map(|c| c.identity.clone());
         // limits: an oversized declared body is refused before any of it is read
         let body_head = limits::check_head(&head.headers, &body, op.max_body_bytes)?;
         // validate parameters: path, query and headers, against the contract
@@ -134,6 +151,9 @@ impl Gateway {
             Upstream::Mock => return Ok(mock::respond(&op.mock, head.method == Method::HEAD)),
             Upstream::Http { authority, prefix } => (authority, prefix),
         };
+        // credentials only the gateway consumes are removed; the identity is the gateway's to tell
+        self.auth
+            .prepare_upstream(mount.index, caller.as_ref(), &mut head);
         let uri = upstream::upstream_uri(authority, prefix, &head.uri)?;
         upstream::prepare_headers(
             &mut head.headers,

@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 use bytes::Bytes;
-use http::header::{ALLOW, CONTENT_TYPE};
+use http::header::{ALLOW, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderValue, Response, StatusCode};
 use serde::Serialize;
 
@@ -55,6 +55,12 @@ pub enum ProblemKind {
     /// A CORS preflight asks for an origin, method or header the API
     /// does not allow.
     CorsRejected,
+    /// No credentials, or credentials that authenticate no one (401).
+    Unauthorized,
+    /// Authenticated, but not entitled to this API or missing a scope (403).
+    Forbidden,
+    /// The identity provider could not verify the credentials (503).
+    AuthUnavailable,
     /// The gateway failed on its own.
     Internal,
 }
@@ -73,6 +79,9 @@ impl ProblemKind {
             ProblemKind::BadGateway => StatusCode::BAD_GATEWAY,
             ProblemKind::GatewayTimeout => StatusCode::GATEWAY_TIMEOUT,
             ProblemKind::CorsRejected => StatusCode::FORBIDDEN,
+            ProblemKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ProblemKind::Forbidden => StatusCode::FORBIDDEN,
+            ProblemKind::AuthUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ProblemKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -93,6 +102,9 @@ impl ProblemKind {
             ProblemKind::BadGateway => "https://douane.dev/problems/bad-gateway",
             ProblemKind::GatewayTimeout => "https://douane.dev/problems/gateway-timeout",
             ProblemKind::CorsRejected => "https://douane.dev/problems/cors-rejected",
+            ProblemKind::Unauthorized => "https://douane.dev/problems/unauthorized",
+            ProblemKind::Forbidden => "https://douane.dev/problems/forbidden",
+            ProblemKind::AuthUnavailable => "https://douane.dev/problems/auth-unavailable",
             ProblemKind::Internal => "https://douane.dev/problems/internal",
         }
     }
@@ -110,13 +122,18 @@ impl ProblemKind {
             ProblemKind::BadGateway => "bad gateway",
             ProblemKind::GatewayTimeout => "gateway timeout",
             ProblemKind::CorsRejected => "cross-origin request not allowed",
+            ProblemKind::Unauthorized => "authentication required",
+            ProblemKind::Forbidden => "not entitled",
+            ProblemKind::AuthUnavailable => "credentials cannot be verified",
             ProblemKind::Internal => "internal error",
         }
     }
 
     pub fn cause(self) -> Cause {
         match self {
-            ProblemKind::BadGateway | ProblemKind::GatewayTimeout => Cause::Upstream,
+            ProblemKind::BadGateway
+            | ProblemKind::GatewayTimeout
+            | ProblemKind::AuthUnavailable => Cause::Upstream,
             ProblemKind::Internal => Cause::Internal,
             _ => Cause::Client,
         }
@@ -141,6 +158,9 @@ impl ProblemKind {
             ProblemKind::BadGateway => "upstream-unreachable",
             ProblemKind::GatewayTimeout => "upstream-timeout",
             ProblemKind::CorsRejected => "cors",
+            ProblemKind::Unauthorized => "unauthenticated",
+            ProblemKind::Forbidden => "forbidden",
+            ProblemKind::AuthUnavailable => "auth-unavailable",
             ProblemKind::Internal => "internal",
         }
     }
@@ -157,6 +177,8 @@ pub struct Problem {
     pub errors: Vec<Violation>,
     /// Value of the `Allow` header, for [`ProblemKind::MethodNotAllowed`].
     pub allow: Option<&'static str>,
+    /// `WWW-Authenticate` challenges, for 401 (and 403 `insufficient_scope`).
+    pub challenges: Vec<String>,
 }
 
 impl Problem {
@@ -166,6 +188,7 @@ impl Problem {
             detail: detail.into(),
             errors: Vec::new(),
             allow: None,
+            challenges: Vec::new(),
         }
     }
 
@@ -236,6 +259,12 @@ impl Problem {
         );
         if let Some(allow) = self.allow {
             headers.insert(ALLOW, HeaderValue::from_static(allow));
+        }
+        for challenge in &self.challenges {
+            // Challenges are built from contract names and fixed reasons.
+            if let Ok(value) = HeaderValue::from_str(challenge) {
+                headers.append(WWW_AUTHENTICATE, value);
+            }
         }
         response
     }

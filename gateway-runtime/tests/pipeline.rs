@@ -92,6 +92,7 @@ const fn op(id: &'static str, method: Method, template: &'static str) -> Operati
         template,
         discriminator: &[],
         check_parameters: no_parameters,
+        security: &[],
         body: None,
         max_body_bytes: 64,
         max_json_depth: 3,
@@ -111,6 +112,7 @@ const PETS: Api = Api {
     base_path: "/v2",
     cors: None,
     route: route_pets,
+    security_schemes: &[],
     path_items: &[
         PathItem {
             template: "/pets",
@@ -165,6 +167,7 @@ const STORE: Api = Api {
     base_path: "/store",
     cors: None,
     route: route_store,
+    security_schemes: &[],
     path_items: &[PathItem {
         template: "/items",
         operations: &[(Method::Get, 0), (Method::Head, 1)],

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use douane_runtime::config::{ApiConfig, Config, Timeouts};
+use douane_runtime::contract::Contract;
 use douane_runtime::listener::Server;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -242,9 +243,14 @@ impl Gateway {
 
     /// Starts with a full configuration; only `listen` is replaced, by
     /// `127.0.0.1:0`.
-    pub async fn start_config(mut config: Config) -> Gateway {
+    pub async fn start_config(config: Config) -> Gateway {
+        Gateway::start_contract(&CONTRACT, config).await
+    }
+
+    /// Serves another compiled contract (e.g. [`crate::secured::CONTRACT`]).
+    pub async fn start_contract(contract: &'static Contract, mut config: Config) -> Gateway {
         config.listen = "127.0.0.1:0".parse().unwrap();
-        let server = Server::start(&CONTRACT, config)
+        let server = Server::start(contract, config)
             .await
             .unwrap_or_else(|e| panic!("gateway does not start: {e}"));
         Gateway { server }

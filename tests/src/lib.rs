@@ -9,4 +9,10 @@ mod compiled {
     include!(concat!(env!("OUT_DIR"), "/contract.rs"));
 }
 
+/// The contracts of `tests/specs-secure/`: every security scheme and
+/// requirement shape, served by a gateway of their own.
+pub mod secured {
+    include!(concat!(env!("OUT_DIR"), "/secure_contract.rs"));
+}
+
 pub mod harness;

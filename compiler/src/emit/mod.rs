@@ -246,6 +246,26 @@ impl<'a> Emitter<'a> {
             }
         };
 
+        let schemes = api.security_schemes.iter().map(|scheme| {
+            let name = &scheme.name;
+            let kind = match &scheme.kind {
+                SchemeKind::ApiKey { location, name } => {
+                    let (location, name) = match location {
+                        // Header names are matched lowercase.
+                        ApiKeyIn::Header => (quote!(Header), name.to_ascii_lowercase()),
+                        ApiKeyIn::Query => (quote!(Query), name.clone()),
+                        ApiKeyIn::Cookie => (quote!(Cookie), name.clone()),
+                    };
+                    quote!(ApiKey { location: ApiKeyIn::#location, name: #name })
+                }
+                SchemeKind::Basic => quote!(Basic),
+                SchemeKind::Bearer => quote!(Bearer),
+                SchemeKind::OAuth2 { .. } => quote!(OAuth2),
+                SchemeKind::OpenIdConnect => quote!(OpenIdConnect),
+                SchemeKind::MutualTls => quote!(MutualTls),
+            };
+            quote!(SecurityScheme { name: #name, kind: SchemeKind::#kind })
+        });
         let mut op_names = Names::default();
         let param_fns: Vec<Ident> = api
             .operations
@@ -304,7 +324,7 @@ impl<'a> Emitter<'a> {
             #allowances
             pub mod #module {
                 use douane_runtime::__private::{BoundedRegex, Dfa, LazyLock, Regex};
-                use douane_runtime::contract::{Api, BodyCheck, Cors, FormBody, FormField, MediaType, MultipartBody, PartField, PartKind, Method, MockResponse, Operation, PathItem, RequestBody};
+                use douane_runtime::contract::{Api, ApiKeyIn, BodyCheck, Cors, SchemeKind, SecurityScheme, FormBody, FormField, MediaType, MultipartBody, PartField, PartKind, Method, MockResponse, Operation, PathItem, RequestBody};
                 use douane_runtime::json::{self, Value};
                 use douane_runtime::validate::params::{self, match_segment, Piece};
                 use douane_runtime::validate::{formats, Captures, ContentKind, Evaluated, Kind, Location, Param, RequestParts, Shape, Style, Violations};
@@ -320,7 +340,10 @@ impl<'a> Emitter<'a> {
                     route,
                     path_items: PATH_ITEMS,
                     operations: OPERATIONS,
+                    security_schemes: SECURITY_SCHEMES,
                 };
+
+                const SECURITY_SCHEMES: &[SecurityScheme] = &[#(#schemes),*];
 
                 const PATH_ITEMS: &[PathItem] = &[#(#path_items),*];
 
@@ -342,6 +365,13 @@ impl<'a> Emitter<'a> {
         let disc_keys = op.discriminator.iter().map(|(k, _)| k);
         let disc_values = op.discriminator.iter().map(|(_, v)| v);
         let m = method(op.method);
+        let security = op.security.iter().map(|requirement| {
+            let schemes = requirement.schemes.iter().map(|(index, scopes)| {
+                let index = usize_lit(*index);
+                quote!((#index, &[#(#scopes),*]))
+            });
+            quote!(&[#(#schemes),*])
+        });
         let body = match &op.body {
             None => quote!(None),
             Some(b) => {
@@ -415,6 +445,7 @@ impl<'a> Emitter<'a> {
                 template: #template,
                 discriminator: &[#((#disc_keys, #disc_values)),*],
                 check_parameters: #params_fn,
+                security: &[#(#security),*],
                 body: #body,
                 max_body_bytes: #max_body,
                 max_json_depth: #max_depth,

@@ -174,7 +174,7 @@ impl<'a> QueryPairs<'a> {
 
 /// Decodes `application/x-www-form-urlencoded` text; `None` when the bytes
 /// are not UTF-8 after decoding.
-fn form_decode(raw: &str) -> Option<Cow<'_, str>> {
+pub fn form_decode(raw: &str) -> Option<Cow<'_, str>> {
     if raw.contains('+') {
         let spaced = raw.replace('+', " ");
         return percent_decode_str(&spaced)
