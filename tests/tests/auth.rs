@@ -1,0 +1,740 @@
+//! Authentication and entitlements end to end: the contracts of
+//! `tests/specs-secure/` (every scheme, AND and OR requirements, scopes,
+//! roles, public and optional operations) served by a real gateway with a
+//! real consumer registry on disk and real JWTs signed here with keys made
+//! here, between a raw client and a recording upstream.
+//!
+//! Every refusal is checked twice: the problem the client gets (status,
+//! `WWW-Authenticate`), and that the upstream never saw the request.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use douane_runtime::auth::consumers::{hash_password, new_api_key};
+use douane_runtime::config::Config;
+use douane_tests::harness::{Gateway, Req, Response, Upstream, assert_problem, test_timeouts};
+use douane_tests::secured;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+use serde_json::{Value, json};
+
+const ISSUER: &str = "https://idp.test";
+const AUDIENCE: &str = "secure-api";
+
+/// An identity provider of our own: an ES256 key pair and its JWKS.
+struct Idp {
+    pkcs8: Vec<u8>,
+    jwk: Value,
+}
+
+impl Idp {
+    fn new(kid: &str) -> Idp {
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .unwrap()
+            .as_ref()
+            .to_vec();
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng).unwrap();
+        // Uncompressed point: 0x04, then x and y, 32 bytes each.
+        let point = pair.public_key().as_ref();
+        let jwk = json!({
+            "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": kid,
+            "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+            "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
+        });
+        Idp { pkcs8, jwk }
+    }
+
+    fn sign(&self, kid: &str, claims: &Value) -> String {
+        let header = Header {
+            kid: Some(kid.to_owned()),
+            ..Header::new(Algorithm::ES256)
+        };
+        jsonwebtoken::encode(&header, claims, &EncodingKey::from_ec_der(&self.pkcs8)).unwrap()
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Claims of a valid token for `client` with `scope`.
+fn claims(client: &str, scope: &str) -> Value {
+    json!({
+        "iss": ISSUER, "aud": AUDIENCE, "sub": client, "client_id": client,
+        "scope": scope, "iat": now(), "exp": now() + 600,
+    })
+}
+
+/// API keys of the registry's consumers, in clear (the registry holds only
+/// their digests).
+struct Keys {
+    alice: String,
+    admin: String,
+    partner: String,
+    carol: String,
+}
+
+const ALICE_PASSWORD: &str = "correct horse battery staple";
+
+struct Secured {
+    upstream: Upstream,
+    gateway: Gateway,
+    keys: Keys,
+    idp: Idp,
+    dir: PathBuf,
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("douane-auth-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl Secured {
+    async fn start(name: &str) -> Secured {
+        let dir = temp_dir(name);
+        let key = |_: ()| new_api_key();
+        let (alice, alice_entry) = key(());
+        let (admin, admin_entry) = key(());
+        let (partner, partner_entry) = key(());
+        let (carol, carol_entry) = key(());
+        // 10,000 iterations keeps the tests fast; production uses 600,000.
+        let password = hash_password(ALICE_PASSWORD, 10_000);
+        let registry = format!(
+            r#"[[consumer]]
+id = "alice"
+plan = "gold"
+apis = ["secure"]
+api_keys = ["{alice_entry}"]
+password = "{password}"
+token_clients = ["alice-client"]
+
+[[consumer]]
+id = "admin"
+apis = ["*"]
+scopes = ["admin"]
+api_keys = ["{admin_entry}"]
+
+[[consumer]]
+id = "partner-app"
+apis = ["partner"]
+api_keys = ["{partner_entry}"]
+
+[[consumer]]
+id = "carol"
+apis = ["secure"]
+api_keys = ["{carol_entry}"]
+"#
+        );
+        std::fs::write(dir.join("consumers.toml"), registry).unwrap();
+        let idp = Idp::new("k1");
+        std::fs::write(
+            dir.join("jwks.json"),
+            json!({ "keys": [idp.jwk] }).to_string(),
+        )
+        .unwrap();
+        let upstream = Upstream::start().await;
+        let config = Config::from_toml_str(
+            &format!(
+                r#"
+[auth]
+consumers = "{registry}"
+reload_interval_ms = 100
+
+[apis.secure]
+upstream = "{url}"
+[apis.partner]
+upstream = "{url}"
+{schemes}
+"#,
+                registry = dir.join("consumers.toml").display(),
+                url = upstream.url(),
+                schemes = ["oauth", "bearer", "oidc"]
+                    .iter()
+                    .map(|s| format!(
+                        "[apis.secure.schemes.{s}]\nissuer = \"{ISSUER}\"\naudiences = [\"{AUDIENCE}\"]\njwks_file = \"{}\"\n",
+                        dir.join("jwks.json").display()
+                    ))
+                    .collect::<String>(),
+            ),
+            "auth-test.toml",
+        )
+        .unwrap();
+        let config = Config {
+            timeouts: test_timeouts(),
+            ..config
+        };
+        let gateway = Gateway::start_contract(&secured::CONTRACT, config).await;
+        Secured {
+            upstream,
+            gateway,
+            keys: Keys {
+                alice,
+                admin,
+                partner,
+                carol,
+            },
+            idp,
+            dir,
+        }
+    }
+
+    /// Sends `req`; asserts it reached the upstream, answered 200.
+    async fn admitted(&self, req: Req) -> douane_tests::harness::Recorded {
+        let before = self.upstream.count();
+        let resp = self.gateway.send(&req).await;
+        assert_eq!(resp.status, 200, "{req}: {resp}");
+        let requests = self.upstream.requests();
+        assert_eq!(requests.len(), before + 1, "{req}: upstream count");
+        requests.last().unwrap().clone()
+    }
+
+    /// Sends `req`; asserts a problem of `status` and that the upstream
+    /// received nothing.
+    async fn refused(&self, req: Req, status: u16) -> Response {
+        let before = self.upstream.count();
+        let resp = self.gateway.send(&req).await;
+        assert_problem(&resp, status, &req.to_string());
+        assert_eq!(self.upstream.count(), before, "{req} reached the upstream");
+        resp
+    }
+}
+
+impl Drop for Secured {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn challenges(resp: &Response) -> Vec<&str> {
+    resp.headers
+        .iter()
+        .filter(|(n, _)| n == "www-authenticate")
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+fn basic(id: &str, password: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{id}:{password}")))
+}
+
+#[tokio::test]
+async fn public_operations_need_no_credentials_and_others_get_401_with_a_challenge() {
+    let s = Secured::start("public").await;
+    s.admitted(Req::get("/secure/public")).await;
+    let resp = s.refused(Req::get("/secure/orders"), 401).await;
+    assert_eq!(
+        challenges(&resp),
+        ["ApiKey realm=\"secure\", in=\"header\", name=\"x-api-key\""]
+    );
+    assert_eq!(resp.json()["detail"], "credentials required: key", "{resp}");
+    let resp = s.refused(Req::get("/secure/orders/7"), 401).await;
+    assert_eq!(
+        challenges(&resp),
+        [
+            "ApiKey realm=\"secure\", in=\"header\", name=\"x-api-key\"",
+            "Bearer realm=\"secure\""
+        ]
+    );
+    assert_eq!(resp.json()["detail"], "credentials required: key or oauth");
+}
+
+#[tokio::test]
+async fn api_keys_in_header_query_and_cookie_identify_the_consumer_and_are_not_forwarded() {
+    let s = Secured::start("keys").await;
+    let alice = &s.keys.alice;
+    let got = s
+        .admitted(Req::get("/secure/orders?limit=5").header("X-API-Key", alice))
+        .await;
+    assert_eq!(got.header("x-douane-consumer"), Some("alice"));
+    assert_eq!(
+        got.header("x-api-key"),
+        None,
+        "the key stays at the gateway"
+    );
+    assert_eq!(got.target, "/secure/orders?limit=5");
+
+    let got = s
+        .admitted(Req::get(&format!(
+            "/secure/query-key?q=a+b&api_key={alice}&z=%2F"
+        )))
+        .await;
+    assert_eq!(got.target, "/secure/query-key?q=a+b&z=%2F");
+    assert_eq!(got.header("x-douane-consumer"), Some("alice"));
+
+    let got = s
+        .admitted(Req::get("/secure/cookie-key").header(
+            "Cookie",
+            &format!("theme=dark; session_key={alice}; lang=fr"),
+        ))
+        .await;
+    assert_eq!(got.header("cookie"), Some("theme=dark; lang=fr"));
+
+    s.refused(
+        Req::get("/secure/orders").header("X-API-Key", "douane_not-a-key"),
+        401,
+    )
+    .await;
+    // Two keys: which one would the upstream believe?
+    s.refused(
+        Req::get(&format!(
+            "/secure/query-key?api_key={alice}&api_key={alice}"
+        )),
+        401,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_key_for_another_api_is_forbidden() {
+    let s = Secured::start("other-api").await;
+    let resp = s
+        .refused(
+            Req::get("/secure/orders").header("X-API-Key", &s.keys.partner),
+            403,
+        )
+        .await;
+    assert_eq!(
+        resp.json()["detail"],
+        "consumer `partner-app` is not entitled to api `secure`"
+    );
+    s.admitted(Req::get("/partner/data").header("X-API-Key", &s.keys.partner))
+        .await;
+    s.refused(
+        Req::get("/partner/data").header("X-API-Key", &s.keys.alice),
+        403,
+    )
+    .await;
+    // `*` entitles to every API.
+    s.admitted(Req::get("/partner/data").header("X-API-Key", &s.keys.admin))
+        .await;
+}
+
+#[tokio::test]
+async fn roles_on_api_keys_come_from_the_consumer() {
+    let s = Secured::start("roles").await;
+    s.admitted(Req::get("/secure/admin").header("X-API-Key", &s.keys.admin))
+        .await;
+    let resp = s
+        .refused(
+            Req::get("/secure/admin").header("X-API-Key", &s.keys.alice),
+            403,
+        )
+        .await;
+    assert!(
+        resp.json()["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("insufficient_scope: `key` requires scope `admin`"),
+        "{resp}"
+    );
+}
+
+#[tokio::test]
+async fn basic_credentials_are_checked_against_the_password_hash_and_not_forwarded() {
+    let s = Secured::start("basic").await;
+    let got = s
+        .admitted(
+            Req::get("/secure/basic").header("Authorization", &basic("alice", ALICE_PASSWORD)),
+        )
+        .await;
+    assert_eq!(got.header("authorization"), None);
+    assert_eq!(got.header("x-douane-consumer"), Some("alice"));
+    // Cached verdicts answer the same.
+    s.admitted(Req::get("/secure/basic").header("Authorization", &basic("alice", ALICE_PASSWORD)))
+        .await;
+    for wrong in [
+        basic("alice", "wrong"),
+        basic("nobody", ALICE_PASSWORD),
+        basic("carol", ""),
+        "Basic !!!".to_owned(),
+    ] {
+        let resp = s
+            .refused(
+                Req::get("/secure/basic").header("Authorization", &wrong),
+                401,
+            )
+            .await;
+        assert_eq!(
+            challenges(&resp),
+            ["Basic realm=\"secure\", charset=\"UTF-8\""]
+        );
+    }
+}
+
+#[tokio::test]
+async fn and_requirements_need_every_scheme_from_one_consumer() {
+    let s = Secured::start("and").await;
+    let alice_basic = basic("alice", ALICE_PASSWORD);
+    s.admitted(
+        Req::get("/secure/both")
+            .header("X-API-Key", &s.keys.alice)
+            .header("Authorization", &alice_basic),
+    )
+    .await;
+    s.refused(
+        Req::get("/secure/both").header("X-API-Key", &s.keys.alice),
+        401,
+    )
+    .await;
+    s.refused(
+        Req::get("/secure/both").header("Authorization", &alice_basic),
+        401,
+    )
+    .await;
+    let resp = s
+        .refused(
+            Req::get("/secure/both")
+                .header("X-API-Key", &s.keys.carol)
+                .header("Authorization", &alice_basic),
+            401,
+        )
+        .await;
+    assert_eq!(
+        resp.json()["detail"],
+        "the credentials of this request belong to different consumers"
+    );
+}
+
+#[tokio::test]
+async fn optional_security_admits_anonymous_requests_and_still_identifies_known_callers() {
+    let s = Secured::start("optional").await;
+    let got = s.admitted(Req::get("/secure/optional")).await;
+    assert_eq!(got.header("x-douane-consumer"), None);
+    let got = s
+        .admitted(Req::get("/secure/optional").header("X-API-Key", &s.keys.alice))
+        .await;
+    assert_eq!(got.header("x-douane-consumer"), Some("alice"));
+}
+
+#[tokio::test]
+async fn a_spoofed_identity_header_is_removed_everywhere() {
+    let s = Secured::start("spoof").await;
+    let got = s
+        .admitted(Req::get("/secure/public").header("X-Douane-Consumer", "admin"))
+        .await;
+    assert_eq!(got.header("x-douane-consumer"), None);
+    let got = s
+        .admitted(
+            Req::get("/secure/orders")
+                .header("X-Douane-Consumer", "admin")
+                .header("X-API-Key", &s.keys.alice)
+                .header("x-douane-consumer", "root"),
+        )
+        .await;
+    assert_eq!(got.header_values("x-douane-consumer"), ["alice"]);
+    // Spoofing alone authenticates no one.
+    s.refused(
+        Req::get("/secure/orders").header("X-Douane-Consumer", "admin"),
+        401,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn authentication_comes_before_parameter_and_body_validation() {
+    let s = Secured::start("order").await;
+    // Anonymous: 401, not the 400 that would tell about the schema.
+    s.refused(Req::get("/secure/orders?limit=1000"), 401).await;
+    s.refused(Req::post("/secure/orders").json("{\"nope\":1}"), 401)
+        .await;
+    s.refused(Req::post("/secure/orders").json("{not json"), 401)
+        .await;
+    // Authenticated: now validation speaks.
+    s.refused(
+        Req::get("/secure/orders?limit=1000").header("X-API-Key", &s.keys.alice),
+        400,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_registry_reloads_on_change_and_keeps_the_old_one_when_the_new_is_invalid() {
+    let s = Secured::start("reload").await;
+    let path = s.dir.join("consumers.toml");
+    let (new_key, entry) = new_api_key();
+    s.refused(
+        Req::get("/secure/orders").header("X-API-Key", &new_key),
+        401,
+    )
+    .await;
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(&format!(
+        "\n[[consumer]]\nid = \"dave\"\napis = [\"secure\"]\napi_keys = [\"{entry}\"]\n"
+    ));
+    replace_file(&path, &text);
+    let admitted = eventually(|| async {
+        s.gateway
+            .send(&Req::get("/secure/orders").header("X-API-Key", &new_key))
+            .await
+            .status
+            == 200
+    })
+    .await;
+    assert!(admitted, "the new consumer was never admitted");
+    // A broken file: reported, the registry in force stays.
+    replace_file(
+        &path,
+        "[[consumer]]\nid = \"broken\"\napi_keys = [\"clear-text\"]\n",
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    s.admitted(Req::get("/secure/orders").header("X-API-Key", &new_key))
+        .await;
+    s.admitted(Req::get("/secure/orders").header("X-API-Key", &s.keys.alice))
+        .await;
+}
+
+/// Replaces a file as deployment tools do (write beside, rename), with a
+/// modification time that differs even on coarse file systems.
+fn replace_file(path: &std::path::Path, text: &str) {
+    let tmp = path.with_extension("new");
+    std::fs::write(&tmp, text).unwrap();
+    let file = std::fs::File::options().write(true).open(&tmp).unwrap();
+    file.set_modified(SystemTime::now() + Duration::from_secs(2))
+        .unwrap();
+    drop(file);
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+async fn eventually<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..50 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+// ------------------------------------------------------------------ tokens
+
+#[tokio::test]
+async fn valid_tokens_are_admitted_with_their_scopes_and_forwarded() {
+    let s = Secured::start("tokens").await;
+    let token = s
+        .idp
+        .sign("k1", &claims("alice-client", "orders:read orders:write"));
+    let got = s
+        .admitted(
+            Req::post("/secure/orders")
+                .header("Authorization", &format!("Bearer {token}"))
+                .json("{\"item\":\"book\"}"),
+        )
+        .await;
+    // The token's client is a registered consumer.
+    assert_eq!(got.header("x-douane-consumer"), Some("alice"));
+    assert_eq!(
+        got.header("authorization"),
+        Some(format!("Bearer {token}").as_str()),
+        "bearer tokens are forwarded: the upstream may need them"
+    );
+    // A client no consumer claims is named by scheme and client.
+    let token = s.idp.sign("k1", &claims("batch-job", "orders:read"));
+    let got = s
+        .admitted(Req::get("/secure/orders/7").header("Authorization", &format!("Bearer {token}")))
+        .await;
+    assert_eq!(got.header("x-douane-consumer"), Some("oauth:batch-job"));
+    for path in ["/secure/bearer", "/secure/oidc"] {
+        s.admitted(Req::get(path).header("Authorization", &format!("Bearer {token}")))
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn missing_scopes_get_403_insufficient_scope() {
+    let s = Secured::start("scopes").await;
+    let token = s.idp.sign("k1", &claims("batch-job", "orders:read"));
+    let resp = s
+        .refused(
+            Req::post("/secure/orders")
+                .header("Authorization", &format!("Bearer {token}"))
+                .json("{\"item\":\"book\"}"),
+            403,
+        )
+        .await;
+    assert_eq!(
+        challenges(&resp),
+        ["Bearer realm=\"secure\", error=\"insufficient_scope\", scope=\"orders:write\""]
+    );
+    // `scp` as an array counts as well.
+    let mut c = claims("batch-job", "");
+    c["scp"] = json!(["orders:write"]);
+    let token = s.idp.sign("k1", &c);
+    s.admitted(
+        Req::post("/secure/orders")
+            .header("Authorization", &format!("Bearer {token}"))
+            .json("{\"item\":\"book\"}"),
+    )
+    .await;
+}
+
+/// Every forged, stale or misdirected token: 401, never the upstream.
+#[tokio::test]
+async fn token_attacks_are_rejected() {
+    let s = Secured::start("attacks").await;
+    let good = claims("batch-job", "orders:read");
+    let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let mut attacks: Vec<(&str, String)> = Vec::new();
+    attacks.push((
+        "alg none",
+        format!(
+            "{}.{}.",
+            b64(&json!({"alg": "none", "typ": "JWT"})),
+            b64(&good)
+        ),
+    ));
+    attacks.push(("HS256 with the public key as secret", {
+        let secret = s.idp.jwk.to_string();
+        let header = Header {
+            kid: Some("k1".into()),
+            ..Header::new(Algorithm::HS256)
+        };
+        jsonwebtoken::encode(&header, &good, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+    }));
+    let with = |k: &str, v: Value| {
+        let mut c = good.clone();
+        c[k] = v;
+        c
+    };
+    attacks.push((
+        "expired",
+        s.idp.sign("k1", &with("exp", json!(now() - 3600))),
+    ));
+    attacks.push((
+        "not yet valid",
+        s.idp.sign("k1", &with("nbf", json!(now() + 3600))),
+    ));
+    attacks.push((
+        "wrong iss",
+        s.idp.sign("k1", &with("iss", json!("https://evil.test"))),
+    ));
+    attacks.push((
+        "wrong aud",
+        s.idp.sign("k1", &with("aud", json!("other-api"))),
+    ));
+    attacks.push(("unknown kid", s.idp.sign("k9", &good)));
+    attacks.push(("key of another issuer", Idp::new("k1").sign("k1", &good)));
+    attacks.push(("tampered payload", {
+        let token = s.idp.sign("k1", &good);
+        let parts: Vec<&str> = token.split('.').collect();
+        let forged = with("scope", json!("orders:read orders:write admin"));
+        format!("{}.{}.{}", parts[0], b64(&forged), parts[2])
+    }));
+    attacks.push(("no exp", {
+        let mut c = good.clone();
+        c.as_object_mut().unwrap().remove("exp");
+        s.idp.sign("k1", &c)
+    }));
+    attacks.push(("garbage", "not-a-token".to_owned()));
+    for (name, token) in &attacks {
+        for path in ["/secure/orders/7", "/secure/bearer"] {
+            let resp = s
+                .refused(
+                    Req::get(path).header("Authorization", &format!("Bearer {token}")),
+                    401,
+                )
+                .await;
+            let body = String::from_utf8_lossy(&resp.body);
+            assert!(
+                !body.contains(token.as_str()),
+                "{name}: token echoed: {body}"
+            );
+            assert!(
+                challenges(&resp)
+                    .iter()
+                    .any(|c| c.starts_with("Bearer realm=\"secure\"")),
+                "{name}: {resp}"
+            );
+        }
+    }
+}
+
+// -------------------------------------------------------------------- logs
+
+/// Everything the gateway logs, at every level, from every test of this
+/// binary (tests run in one process).
+fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || LogWriter(sink.clone()))
+            .try_init();
+        logs
+    })
+    .clone()
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_secret_reaches_the_logs_or_the_error_bodies() {
+    let logs = captured_logs();
+    let s = Secured::start("logs").await;
+    let token = s.idp.sign("k1", &claims("alice-client", "orders:read"));
+    let expired = s.idp.sign("k1", &{
+        let mut c = claims("alice-client", "orders:read");
+        c["exp"] = json!(now() - 3600);
+        c
+    });
+    let alice = s.keys.alice.clone();
+    let requests = [
+        Req::get("/secure/orders").header("X-API-Key", &alice),
+        Req::get("/secure/orders").header("X-API-Key", "douane_guessed-key"),
+        Req::get(&format!("/secure/query-key?api_key={alice}")),
+        Req::get("/secure/basic").header("Authorization", &basic("alice", ALICE_PASSWORD)),
+        Req::get("/secure/basic").header("Authorization", &basic("alice", "hunter2-wrong")),
+        Req::get("/secure/orders/7").header("Authorization", &format!("Bearer {token}")),
+        Req::get("/secure/orders/7").header("Authorization", &format!("Bearer {expired}")),
+    ];
+    let mut bodies = String::new();
+    for req in &requests {
+        let resp = s.gateway.send(req).await;
+        bodies.push_str(&String::from_utf8_lossy(&resp.body));
+    }
+    let logged = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    assert!(
+        logged.contains("douane::access"),
+        "the access log was captured:\n{logged}"
+    );
+    assert!(logged.contains("consumer=\"alice\"") || logged.contains("consumer=alice"));
+    for secret in [
+        alice.as_str(),
+        "douane_guessed-key",
+        ALICE_PASSWORD,
+        "hunter2-wrong",
+        &STANDARD.encode(format!("alice:{ALICE_PASSWORD}")),
+        &token,
+        &expired,
+        &token[token.rfind('.').unwrap() + 1..],
+    ] {
+        assert!(!logged.contains(secret), "a secret is in the logs");
+        assert!(!bodies.contains(secret), "a secret is in an error body");
+    }
+}
