@@ -154,6 +154,7 @@ reload_interval_ms = 100
 upstream = "{url}"
 [apis.partner]
 upstream = "{url}"
+forward_credentials = true
 {schemes}
 "#,
                 registry = dir.join("consumers.toml").display(),
@@ -307,8 +308,12 @@ async fn a_key_for_another_api_is_forbidden() {
         resp.json()["detail"],
         "consumer `partner-app` is not entitled to api `secure`"
     );
-    s.admitted(Req::get("/partner/data").header("X-API-Key", &s.keys.partner))
+    let got = s
+        .admitted(Req::get("/partner/data").header("X-API-Key", &s.keys.partner))
         .await;
+    // This API is configured with forward_credentials = true.
+    assert_eq!(got.header("x-api-key"), Some(s.keys.partner.as_str()));
+    assert_eq!(got.header("x-douane-consumer"), Some("partner-app"));
     s.refused(
         Req::get("/partner/data").header("X-API-Key", &s.keys.alice),
         403,
@@ -491,6 +496,51 @@ async fn the_registry_reloads_on_change_and_keeps_the_old_one_when_the_new_is_in
         .await;
     s.admitted(Req::get("/secure/orders").header("X-API-Key", &s.keys.alice))
         .await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sighup_reloads_the_registry_at_once() {
+    // From here on SIGHUP is handled by tokio in this process, whatever
+    // the test timing: it cannot terminate the test binary.
+    let mut hangup =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).unwrap();
+    let s = Secured::start("sighup").await;
+    let path = s.dir.join("consumers.toml");
+    // Let the registry watcher subscribe to SIGHUP.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (new_key, entry) = new_api_key();
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(&format!(
+        "\n[[consumer]]\nid = \"erin\"\napis = [\"secure\"]\napi_keys = [\"{entry}\"]\n"
+    ));
+    // Same modification time as before: only the signal can tell.
+    let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+    std::fs::write(&path, &text).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    s.refused(Req::get("/secure/orders").header("X-API-Key", &new_key), 401)
+        .await;
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &std::process::id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    hangup.recv().await;
+    let admitted = eventually(|| async {
+        s.gateway
+            .send(&Req::get("/secure/orders").header("X-API-Key", &new_key))
+            .await
+            .status
+            == 200
+    })
+    .await;
+    assert!(admitted, "SIGHUP did not reload the registry");
 }
 
 /// Replaces a file as deployment tools do (write beside, rename), with a
