@@ -27,7 +27,8 @@ use crate::media::{self, MediaMismatch};
 use crate::mock;
 use crate::observe::Access;
 use crate::problem::{Problem, ProblemKind};
-use crate::route::Routes;
+use crate::route::{Mount, Routes};
+use crate::tls::ApiClientCa;
 use crate::upstream::{self, Upstreams};
 use crate::validate::{Captures, Location, QueryPairs, RequestParts, Violations, params};
 
@@ -38,6 +39,8 @@ pub struct Gateway {
     routes: Routes,
     upstreams: Upstreams,
     timeouts: Timeouts,
+    /// Per API (index into `Contract::apis`), its `apis.NAME.client_ca`.
+    client_cas: Vec<Option<ApiClientCa>>,
 }
 
 impl Gateway {
@@ -45,11 +48,28 @@ impl Gateway {
     pub fn new(contract: &'static Contract, config: &Config) -> Result<Gateway, ConfigError> {
         check_contract(contract)?;
         let resolved = config.resolve(contract)?;
+        let client_cas = contract
+            .apis
+            .iter()
+            .map(|api| {
+                let path = config.apis.get(api.name)?.client_ca.as_deref()?;
+                Some(ApiClientCa::load(api.name, path))
+            })
+            .map(Option::transpose)
+            .collect::<Result<_, _>>()?;
         Ok(Gateway {
             routes: Routes::new(contract, resolved),
-            upstreams: Upstreams::new(&config.timeouts),
+            upstreams: Upstreams::configure(contract, config)?,
             timeouts: config.timeouts,
+            client_cas,
         })
+    }
+
+    /// The CA bundle of `mount`'s API (`apis.NAME.client_ca`), if any: the
+    /// `mutualTLS` check asks it whether `Connection::peer_certificate`
+    /// chains to this API's roots ([`ApiClientCa::verifies`]).
+    pub fn api_client_ca(&self, mount: &Mount) -> Option<&ApiClientCa> {
+        self.client_cas.get(mount.index)?.as_ref()
     }
 
     /// The served APIs, longest base path first.
@@ -130,21 +150,23 @@ impl Gateway {
         // body: media type, size, time and content, against the contract
         let body = check_body(op, &head.headers, body, body_head, &self.timeouts).await?;
         // upstream: the mock answers from the contract; a real one gets the request unchanged
-        let (authority, prefix) = match &mount.upstream {
+        let (scheme, authority, prefix) = match &mount.upstream {
             Upstream::Mock => return Ok(mock::respond(&op.mock, head.method == Method::HEAD)),
-            Upstream::Http { authority, prefix } => (authority, prefix),
+            Upstream::Http {
+                scheme,
+                authority,
+                prefix,
+            } => (scheme, authority, prefix),
         };
-        let uri = upstream::upstream_uri(authority, prefix, &head.uri)?;
-        upstream::prepare_headers(
-            &mut head.headers,
-            &mut head.version,
-            &head.uri,
-            connection.client,
-        );
+        let uri = upstream::upstream_uri(scheme, authority, prefix, &head.uri)?;
+        upstream::prepare_headers(&mut head.headers, &mut head.version, &head.uri, connection);
         head.uri = uri;
         // Extensions belong to the client connection, not to the message.
         head.extensions.clear();
-        let response = self.upstreams.send(Request::from_parts(head, body)).await?;
+        let response = self
+            .upstreams
+            .send(mount.index, Request::from_parts(head, body))
+            .await?;
         access.upstream_status = Some(response.status().as_u16());
         Ok(response)
     }

@@ -10,6 +10,8 @@ use crate::validate::Captures;
 #[derive(Debug)]
 pub struct Mount {
     pub api: &'static Api,
+    /// Index of `api` in `Contract::apis` (for per-API state kept apart).
+    pub index: usize,
     /// Effective base path (the contract's, or the config override).
     pub base_path: Box<str>,
     pub upstream: Upstream,
@@ -28,6 +30,7 @@ impl Routes {
             .into_iter()
             .map(|r| Mount {
                 api: &contract.apis[r.index],
+                index: r.index,
                 base_path: r.base_path.into_boxed_str(),
                 upstream: r.upstream,
             })

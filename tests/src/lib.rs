@@ -10,3 +10,5 @@ mod compiled {
 }
 
 pub mod harness;
+/// Test PKI, TLS client and TLS upstream for `tests/tls.rs`.
+pub mod tls_support;
