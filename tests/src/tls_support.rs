@@ -287,6 +287,50 @@ pub async fn fetch(
     TlsConn::connect(addr, config).await?.get(path).await
 }
 
+/// Connects offering only ALPN `h2`, sends `GET path` over HTTP/2, reads
+/// the answer; `Err` on any failure.
+pub async fn fetch_h2(
+    addr: SocketAddr,
+    roots: &[CertificateDer<'static>],
+    path: &str,
+) -> Result<Answer, String> {
+    let exchange = async {
+        let config = client_config(roots, None, None, &[b"h2"]);
+        let tcp = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+        let name = ServerName::try_from("localhost").unwrap();
+        let stream = TlsConnector::from(config)
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("handshake: {e}"))?;
+        let (mut sender, conn) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            TokioIo::new(stream),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let task = tokio::spawn(conn);
+        let request = hyper::Request::get(format!("https://gateway.test{path}"))
+            .body(Empty::<Bytes>::new())
+            .unwrap();
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| format!("request: {e}"))?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("body: {e}"))?
+            .to_bytes();
+        task.abort();
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    };
+    tokio::time::timeout(PATIENCE, exchange)
+        .await
+        .map_err(|_| "no answer within PATIENCE".to_owned())?
+}
+
 // ----------------------------------------------------------------- upstream
 
 /// One request received by a [`TlsUpstream`].

@@ -15,7 +15,8 @@ use douane_tests::harness::{
     Conn, Gateway, Req, UPSTREAM_BODY, Upstream, assert_problem, test_timeouts,
 };
 use douane_tests::tls_support::{
-    Ca, TLS_UPSTREAM_BODY, TempDir, TlsConn, TlsUpstream, client_config, fetch, write_leaf,
+    Ca, TLS_UPSTREAM_BODY, TempDir, TlsConn, TlsUpstream, client_config, fetch, fetch_h2,
+    write_leaf,
 };
 use rustls::ProtocolVersion;
 
@@ -70,10 +71,15 @@ async fn https_forwarded_with_tls13_and_tls12() {
     assert_eq!(got.len(), 2);
     assert_eq!(got[0].target, PATH);
     assert_eq!(got[0].header("x-forwarded-proto"), Some("https"));
-    // A client offering h2 first gets it.
+    // A client offering h2 first gets it, and is served over HTTP/2.
     let cfg = client_config(&[ca.der()], None, None, &[b"h2", b"http/1.1"]);
     let conn = TlsConn::connect(gateway.addr(), cfg).await.unwrap();
     assert_eq!(conn.alpn.as_deref(), Some(&b"h2"[..]));
+    assert_eq!(
+        fetch_h2(gateway.addr(), &[ca.der()], PATH).await,
+        Ok((200, UPSTREAM_BODY.into()))
+    );
+    assert_eq!(upstream.count(), 3);
     gateway.shutdown().await;
 }
 
