@@ -271,7 +271,7 @@ CONFIGURATION FILE:
     upstream_connect_ms = 3000      # connecting to an upstream
     upstream_response_ms = 30000    # until the upstream's response head
     [apis.NAME]                     # one table per API, NAME as listed below
-    upstream = \"mock\"               # \"mock\" or http://host:port[/prefix] (required)
+    upstream = \"mock\"               # \"mock\" or http[s]://host:port[/prefix] (required)
     base_path = \"/v2\"               # optional, overrides the contract's
     forward_credentials = false     # pass API keys and Basic upstream
     [apis.NAME.schemes.SCHEME]      # what a token scheme (oauth2, openIdConnect,
@@ -281,6 +281,17 @@ CONFIGURATION FILE:
     [auth]
     consumers = \"consumers.toml\"   # consumer registry (apiKey, basic, mutualTLS)
     identity_header = \"x-douane-consumer\" # caller identity sent upstream
+    client_ca = \"team-ca.pem\"       # optional: CA bundle for this API's mutualTLS
+    upstream_ca = \"up-ca.pem\"       # optional: CA bundle of an https upstream
+                                    # (default: the Mozilla roots)
+    upstream_client_cert = \"c.pem\"  # optional: certificate shown to the upstream,
+    upstream_client_key = \"k.pem\"   # with its key
+    [tls]                           # optional: HTTPS (TLS 1.2/1.3, ALPN h2, http/1.1)
+    cert = \"cert.pem\"               # certificate chain, end entity first
+    key = \"key.pem\"                 # its private key
+    client_ca = \"clients.pem\"       # CA bundle for client certificates
+    client_auth = \"none\"            # \"none\", \"optional\" or \"required\"
+    reload_interval_ms = 2000       # files re-read when changed, and on SIGHUP
 
     Every compiled API needs an upstream; base paths must not overlap.
 

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use http::Uri;
@@ -46,6 +47,9 @@ pub struct Config {
     /// Per API, keyed by `Api::name` (the spec file stem).
     #[serde(default)]
     pub apis: BTreeMap<String, ApiConfig>,
+    /// TLS termination; absent = plain HTTP (and h2c).
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
     /// Who may call: the consumer registry and the identity header.
     #[serde(default)]
     pub auth: AuthConfig,
@@ -74,6 +78,63 @@ impl Default for AuthConfig {
             reload_interval_ms: 2_000,
         }
     }
+}
+
+/// The listener's TLS settings (`[tls]`): PEM files, read at startup and
+/// again on SIGHUP or when their modification time changes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Certificate chain, end entity first (PEM).
+    pub cert: PathBuf,
+    /// Private key of the end-entity certificate (PEM: PKCS#8, PKCS#1 or
+    /// SEC1).
+    pub key: PathBuf,
+    /// CA bundle that client certificates are verified against (PEM).
+    #[serde(default)]
+    pub client_ca: Option<PathBuf>,
+    /// Whether clients must present a certificate.
+    #[serde(default)]
+    pub client_auth: ClientAuth,
+    /// How often the files' modification times are checked, in ms.
+    #[serde(default = "default_reload_interval_ms")]
+    pub reload_interval_ms: u64,
+}
+
+impl TlsConfig {
+    /// TLS with `cert` and `key`, no client certificates, default reload
+    /// interval.
+    pub fn new(cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> TlsConfig {
+        TlsConfig {
+            cert: cert.into(),
+            key: key.into(),
+            client_ca: None,
+            client_auth: ClientAuth::None,
+            reload_interval_ms: default_reload_interval_ms(),
+        }
+    }
+
+    pub fn reload_interval(&self) -> Duration {
+        Duration::from_millis(self.reload_interval_ms)
+    }
+}
+
+fn default_reload_interval_ms() -> u64 {
+    2_000
+}
+
+/// Client certificates on a TLS listener (`tls.client_auth`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuth {
+    /// No certificate is asked for.
+    #[default]
+    None,
+    /// A certificate is asked for; without one the connection is served
+    /// (with no `peer_certificate`), with an unverifiable one it is refused.
+    Optional,
+    /// The handshake fails without a certificate verified by `client_ca`.
+    Required,
 }
 
 /// Time limits, in milliseconds.
@@ -120,7 +181,7 @@ impl Timeouts {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiConfig {
-    /// `"mock"` or an `http://host:port[/prefix]` URL; env
+    /// `"mock"` or an `http[s]://host:port[/prefix]` URL; env
     /// `DOUANE_API_<NAME>_UPSTREAM`. Required once overrides are applied.
     pub upstream: Option<String>,
     /// Overrides `Api::base_path`; env `DOUANE_API_<NAME>_BASE_PATH`.
@@ -133,6 +194,21 @@ pub struct ApiConfig {
     /// only the gateway sees them).
     #[serde(default)]
     pub forward_credentials: bool,
+    /// CA bundle (PEM) this API's client certificates must chain to, on top
+    /// of the listener's `tls.client_ca` (for the `mutualTLS` scheme).
+    #[serde(default)]
+    pub client_ca: Option<PathBuf>,
+    /// CA bundle (PEM) trusted for an `https://` upstream; default: the
+    /// Mozilla roots (webpki-roots).
+    #[serde(default)]
+    pub upstream_ca: Option<PathBuf>,
+    /// Certificate chain (PEM) presented to the upstream; needs
+    /// `upstream_client_key`.
+    #[serde(default)]
+    pub upstream_client_cert: Option<PathBuf>,
+    /// Private key (PEM) of `upstream_client_cert`.
+    #[serde(default)]
+    pub upstream_client_key: Option<PathBuf>,
 }
 
 impl ApiConfig {
@@ -158,6 +234,7 @@ impl Default for Config {
             timeouts: Timeouts::default(),
             apis: BTreeMap::new(),
             auth: AuthConfig::default(),
+            tls: None,
         }
     }
 }
@@ -167,26 +244,27 @@ impl Default for Config {
 pub enum Upstream {
     /// The built-in mock answers each operation's example response.
     Mock,
-    /// A plain-HTTP upstream; `prefix` (no trailing slash, may be empty) is
-    /// prepended to the forwarded path.
+    /// An HTTP upstream, over TLS when `scheme` is `https`; `prefix` (no
+    /// trailing slash, may be empty) is prepended to the forwarded path.
     Http {
+        scheme: Scheme,
         authority: Authority,
         prefix: String,
     },
 }
 
 impl Upstream {
-    /// Parses `"mock"` or an `http://host[:port][/prefix]` URL.
+    /// Parses `"mock"` or an `http[s]://host[:port][/prefix]` URL.
     pub fn parse(url: &str) -> Result<Upstream, String> {
         if url == "mock" {
             return Ok(Upstream::Mock);
         }
         let uri: Uri = url.parse().map_err(|e| format!("{e}"))?;
-        match uri.scheme() {
-            Some(s) if *s == Scheme::HTTP => {}
-            Some(s) => return Err(format!("scheme {s} is not supported, only http")),
-            None => return Err("expected \"mock\" or an http:// URL".into()),
-        }
+        let scheme = match uri.scheme() {
+            Some(s) if *s == Scheme::HTTP || *s == Scheme::HTTPS => s.clone(),
+            Some(s) => return Err(format!("scheme {s} is not supported, only http and https")),
+            None => return Err("expected \"mock\" or an http:// or https:// URL".into()),
+        };
         let authority = uri.authority().ok_or("missing host")?.clone();
         if authority.as_str().contains('@') {
             return Err("credentials in the URL are not supported".into());
@@ -195,7 +273,11 @@ impl Upstream {
             return Err("a query string is not allowed".into());
         }
         let prefix = uri.path().trim_end_matches('/').to_owned();
-        Ok(Upstream::Http { authority, prefix })
+        Ok(Upstream::Http {
+            scheme,
+            authority,
+            prefix,
+        })
     }
 }
 
@@ -236,6 +318,15 @@ pub enum ConfigError {
         api: Option<String>,
         message: String,
     },
+    /// A PEM file named by `setting` (`tls.cert`, `apis.NAME.upstream_ca`...)
+    /// is unreadable, holds nothing usable, or does not fit (key mismatch).
+    Pem {
+        setting: String,
+        path: PathBuf,
+        reason: String,
+    },
+    /// TLS settings that contradict each other.
+    Tls { message: String },
 }
 
 impl fmt::Display for ConfigError {
@@ -281,6 +372,12 @@ impl fmt::Display for ConfigError {
                 api: Some(api),
                 message,
             } => write!(f, "api `{api}`: {message}"),
+            ConfigError::Pem {
+                setting,
+                path,
+                reason,
+            } => write!(f, "{setting} `{}`: {reason}", path.display()),
+            ConfigError::Tls { message } => write!(f, "invalid TLS settings: {message}"),
         }
     }
 }
@@ -376,6 +473,7 @@ impl Config {
                 });
             }
         }
+        self.check_tls()?;
         let mut resolved: Vec<ResolvedApi> = Vec::with_capacity(contract.apis.len());
         for (index, api) in contract.apis.iter().enumerate() {
             let settings = self.apis.get(api.name);
@@ -408,6 +506,21 @@ impl Config {
                     });
                 }
             }
+            if let Some(settings) = settings {
+                let https =
+                    matches!(&upstream, Upstream::Http { scheme, .. } if *scheme == Scheme::HTTPS);
+                let tls_set = settings.upstream_ca.is_some()
+                    || settings.upstream_client_cert.is_some()
+                    || settings.upstream_client_key.is_some();
+                if tls_set && !https {
+                    return Err(ConfigError::Tls {
+                        message: format!(
+                            "apis.{}: upstream_ca and upstream_client_* need an https:// upstream",
+                            api.name
+                        ),
+                    });
+                }
+            }
             resolved.push(ResolvedApi {
                 index,
                 base_path,
@@ -415,6 +528,46 @@ impl Config {
             });
         }
         Ok(resolved)
+    }
+}
+
+impl Config {
+    /// The settings no file needs to be read for: client certificates need
+    /// a CA, an upstream client key goes with a certificate.
+    fn check_tls(&self) -> Result<(), ConfigError> {
+        let tls_error = |message: String| Err(ConfigError::Tls { message });
+        let client_auth = self
+            .tls
+            .as_ref()
+            .map_or(ClientAuth::None, |t| t.client_auth);
+        if let Some(tls) = &self.tls {
+            if tls.client_auth != ClientAuth::None && tls.client_ca.is_none() {
+                return tls_error("tls.client_auth needs tls.client_ca".into());
+            }
+            if tls.client_auth == ClientAuth::None && tls.client_ca.is_some() {
+                return tls_error(
+                    "tls.client_ca is set but tls.client_auth is \"none\" (use \"optional\" or \"required\")".into(),
+                );
+            }
+            if tls.reload_interval_ms == 0 {
+                return tls_error("tls.reload_interval_ms must be at least 1".into());
+            }
+        }
+        for (name, api) in &self.apis {
+            // Without a certificate asked for at the handshake, a per-API CA
+            // would refuse every request: a mistake better caught at start.
+            if api.client_ca.is_some() && client_auth == ClientAuth::None {
+                return tls_error(format!(
+                    "apis.{name}.client_ca needs [tls] with client_auth \"optional\" or \"required\""
+                ));
+            }
+            if api.upstream_client_cert.is_some() != api.upstream_client_key.is_some() {
+                return tls_error(format!(
+                    "apis.{name}: upstream_client_cert and upstream_client_key go together"
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -516,7 +669,7 @@ mod tests {
         check(
             "lisen = \"x\"\n",
             &[],
-            "invalid config test.toml: TOML parse error at line 1, column 1\n  |\n1 | lisen = \"x\"\n  | ^^^^^\nunknown field `lisen`, expected one of `listen`, `workers`, `timeouts`, `apis`, `auth`",
+            "invalid config test.toml: TOML parse error at line 1, column 1\n  |\n1 | lisen = \"x\"\n  | ^^^^^\nunknown field `lisen`, expected one of `listen`, `workers`, `timeouts`, `apis`, `tls`, `auth`",
         );
         check(
             &format!("{BOTH}[timeouts]\nrequest_body_ms = \"1s\"\n"),
@@ -539,15 +692,53 @@ mod tests {
             &[("DOUANE_API_PETS_BASE_PATH", "/v2/")],
             "api `pets`: invalid base path `/v2/`: expected empty or /segments without trailing slash",
         );
+        check(BOTH, &[("DOUANE_API_PETS_UPSTREAM", "https://x")], "ok");
         check(
             BOTH,
-            &[("DOUANE_API_PETS_UPSTREAM", "https://x")],
-            "api `pets`: invalid upstream `https://x`: scheme https is not supported, only http",
+            &[("DOUANE_API_PETS_UPSTREAM", "ftp://x")],
+            "api `pets`: invalid upstream `ftp://x`: scheme ftp is not supported, only http and https",
+        );
+        let tls = "[tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n";
+        check(&format!("{BOTH}{tls}"), &[], "ok");
+        check(
+            &format!("{BOTH}{tls}client_ca = \"ca.pem\"\nclient_auth = \"optional\"\n"),
+            &[],
+            "ok",
+        );
+        check(
+            &format!("{BOTH}{tls}client_auth = \"required\"\n"),
+            &[],
+            "invalid TLS settings: tls.client_auth needs tls.client_ca",
+        );
+        check(
+            &format!("{BOTH}{tls}client_ca = \"ca.pem\"\n"),
+            &[],
+            "invalid TLS settings: tls.client_ca is set but tls.client_auth is \"none\" (use \"optional\" or \"required\")",
+        );
+        check(
+            &format!("{BOTH}{tls}client_auth = \"sometimes\"\n"),
+            &[],
+            "invalid config test.toml: TOML parse error at line 8, column 15\n  |\n8 | client_auth = \"sometimes\"\n  |               ^^^^^^^^^^^\nunknown variant `sometimes`, expected one of `none`, `optional`, `required`",
+        );
+        check(
+            &format!("{BOTH}client_ca = \"ca.pem\"\n"),
+            &[],
+            "invalid TLS settings: apis.store-front.client_ca needs [tls] with client_auth \"optional\" or \"required\"",
+        );
+        check(
+            &format!("{BOTH}upstream_ca = \"ca.pem\"\n"),
+            &[],
+            "invalid TLS settings: apis.store-front: upstream_ca and upstream_client_* need an https:// upstream",
+        );
+        check(
+            &format!("{BOTH}upstream_client_cert = \"c.pem\"\n"),
+            &[("DOUANE_API_STORE_FRONT_UPSTREAM", "https://x")],
+            "invalid TLS settings: apis.store-front: upstream_client_cert and upstream_client_key go together",
         );
         check(
             BOTH,
             &[("DOUANE_API_PETS_UPSTREAM", "localhost:80")],
-            "api `pets`: invalid upstream `localhost:80`: expected \"mock\" or an http:// URL",
+            "api `pets`: invalid upstream `localhost:80`: expected \"mock\" or an http:// or https:// URL",
         );
         check(
             BOTH,
@@ -578,7 +769,9 @@ mod tests {
 
     #[test]
     fn upstream_urls() {
-        let Upstream::Http { authority, prefix } = Upstream::parse("http://h:81/a/b/").unwrap()
+        let Upstream::Http {
+            authority, prefix, ..
+        } = Upstream::parse("http://h:81/a/b/").unwrap()
         else {
             panic!()
         };

@@ -45,6 +45,8 @@ pub mod connection;
 pub mod contract;
 pub mod json;
 pub mod problem;
+// rustls on both sides: termination, client certificates, upstream TLS.
+pub mod tls;
 
 /// What generated code needs from outside this crate, re-exported so that
 /// the generated crate depends on `douane-runtime` alone.

@@ -55,7 +55,7 @@ impl Gateway {
         Ok(Gateway {
             routes: Routes::new(contract, resolved),
             auth,
-            upstreams: Upstreams::new(&config.timeouts),
+            upstreams: Upstreams::configure(contract, config)?,
             timeouts: config.timeouts,
         })
     }
@@ -147,24 +147,26 @@ impl Gateway {
         // body: media type, size, time and content, against the contract
         let body = check_body(op, &head.headers, body, body_head, &self.timeouts).await?;
         // upstream: the mock answers from the contract; a real one gets the request unchanged
-        let (authority, prefix) = match &mount.upstream {
+        let (scheme, authority, prefix) = match &mount.upstream {
             Upstream::Mock => return Ok(mock::respond(&op.mock, head.method == Method::HEAD)),
-            Upstream::Http { authority, prefix } => (authority, prefix),
+            Upstream::Http {
+                scheme,
+                authority,
+                prefix,
+            } => (scheme, authority, prefix),
         };
         // credentials only the gateway consumes are removed; the identity is the gateway's to tell
         self.auth
             .prepare_upstream(mount.index, caller.as_ref(), &mut head);
-        let uri = upstream::upstream_uri(authority, prefix, &head.uri)?;
-        upstream::prepare_headers(
-            &mut head.headers,
-            &mut head.version,
-            &head.uri,
-            connection.client,
-        );
+        let uri = upstream::upstream_uri(scheme, authority, prefix, &head.uri)?;
+        upstream::prepare_headers(&mut head.headers, &mut head.version, &head.uri, connection);
         head.uri = uri;
         // Extensions belong to the client connection, not to the message.
         head.extensions.clear();
-        let response = self.upstreams.send(Request::from_parts(head, body)).await?;
+        let response = self
+            .upstreams
+            .send(mount.index, Request::from_parts(head, body))
+            .await?;
         access.upstream_status = Some(response.status().as_u16());
         Ok(response)
     }

@@ -10,7 +10,7 @@ use crate::validate::Captures;
 #[derive(Debug)]
 pub struct Mount {
     pub api: &'static Api,
-    /// Index of `api` in `Contract::apis`.
+    /// Index of `api` in `Contract::apis` (for per-API state kept apart).
     pub index: usize,
     /// Effective base path (the contract's, or the config override).
     pub base_path: Box<str>,

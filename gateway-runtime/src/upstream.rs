@@ -1,9 +1,11 @@
 //! Forwarding an admitted request to its upstream and streaming the answer
 //! back: the request goes out unchanged (method, path, query, body, end-to-
 //! end headers) plus `X-Forwarded-*`; hop-by-hop headers stop here.
+//! `https://` upstreams go through rustls, with one connection pool per
+//! distinct upstream TLS setting (CA bundle, client certificate).
 
+use std::collections::HashMap;
 use std::io::Write as _;
-use std::net::IpAddr;
 use std::time::Duration;
 
 use http::header::{
@@ -12,13 +14,17 @@ use http::header::{
 };
 use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, Uri, Version};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::body::GatewayBody;
-use crate::config::Timeouts;
+use crate::config::{Config, ConfigError, Timeouts};
+use crate::connection::Connection;
+use crate::contract::Contract;
 use crate::problem::{Problem, ProblemKind};
+use crate::tls::{self, UpstreamTls};
 
 static KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 static PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
@@ -26,10 +32,16 @@ static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
-/// The pooled keep-alive HTTP client shared by all requests of a gateway.
+type HttpClient = Client<HttpsConnector<HttpConnector>, GatewayBody>;
+
+/// The pooled keep-alive HTTP clients shared by all requests of a gateway:
+/// one per distinct upstream TLS setting, each serving `http://` too.
 #[derive(Clone)]
 pub struct Upstreams {
-    client: Client<HttpConnector, GatewayBody>,
+    /// `clients[0]`: the Mozilla roots and no client certificate.
+    clients: Vec<HttpClient>,
+    /// Per API (index into `Contract::apis`), its index into `clients`.
+    by_api: Vec<usize>,
     response_timeout: Duration,
 }
 
@@ -42,36 +54,61 @@ impl std::fmt::Debug for Upstreams {
 }
 
 impl Upstreams {
-    /// Builds the client once; call from within a tokio runtime.
+    /// One client for every API (`https://` upstreams verified against the
+    /// Mozilla roots); call from within a tokio runtime.
     pub fn new(timeouts: &Timeouts) -> Upstreams {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(timeouts.upstream_connect()));
-        // Small requests and answers must not wait for Nagle's algorithm.
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new())
-            .timer(TokioTimer::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            // The client's Host header is forwarded as it came.
-            .set_host(false)
-            .build(connector);
+        let config = tls::upstream_client_config("*", &UpstreamTls::default())
+            .expect("the default upstream TLS config reads no file");
         Upstreams {
-            client,
+            clients: vec![client(timeouts, config)],
+            by_api: Vec::new(),
             response_timeout: timeouts.upstream_response(),
         }
     }
 
-    /// Sends `request` (its URI already pointing at the upstream) and
-    /// returns the upstream's response head with its body streaming.
+    /// The clients for `config`'s APIs (`apis.NAME.upstream_ca`,
+    /// `upstream_client_cert`, `upstream_client_key`), reading and checking
+    /// their PEM files; call from within a tokio runtime.
+    pub fn configure(contract: &Contract, config: &Config) -> Result<Upstreams, ConfigError> {
+        let mut upstreams = Upstreams::new(&config.timeouts);
+        let mut seen: HashMap<UpstreamTls, usize> = HashMap::new();
+        seen.insert(UpstreamTls::default(), 0);
+        for api in contract.apis {
+            let settings = config
+                .apis
+                .get(api.name)
+                .map(UpstreamTls::of)
+                .unwrap_or_default();
+            let index = match seen.get(&settings) {
+                Some(&index) => index,
+                None => {
+                    let tls = tls::upstream_client_config(api.name, &settings)?;
+                    upstreams.clients.push(client(&config.timeouts, tls));
+                    seen.insert(settings, upstreams.clients.len() - 1);
+                    upstreams.clients.len() - 1
+                }
+            };
+            upstreams.by_api.push(index);
+        }
+        Ok(upstreams)
+    }
+
+    /// Sends `request` (its URI already pointing at the upstream) with the
+    /// client of API `api` (index into `Contract::apis`) and returns the
+    /// upstream's response head with its body streaming.
     pub async fn send(
         &self,
+        api: usize,
         request: Request<GatewayBody>,
     ) -> Result<Response<GatewayBody>, Problem> {
-        let pending = self.client.request(request);
+        let client = &self.clients[self.by_api.get(api).copied().unwrap_or(0)];
+        let pending = client.request(request);
         let mut response = match tokio::time::timeout(self.response_timeout, pending).await {
             Ok(Ok(response)) => response,
             Ok(Err(error)) => {
-                let detail = if error.is_connect() {
+                let detail = if is_tls_error(&error) {
+                    "TLS handshake with the upstream failed"
+                } else if error.is_connect() {
                     "upstream refused or did not accept the connection"
                 } else {
                     "upstream closed the connection before answering"
@@ -94,9 +131,56 @@ impl Upstreams {
     }
 }
 
-/// The upstream URI for a request: the upstream's authority, its path
-/// prefix, then the request's own path and query byte for byte.
-pub fn upstream_uri(authority: &Authority, prefix: &str, original: &Uri) -> Result<Uri, Problem> {
+/// A pooled client over `tls` (for `https://`) or plain TCP (`http://`).
+fn client(timeouts: &Timeouts, tls: rustls::ClientConfig) -> HttpClient {
+    let mut connector = HttpConnector::new();
+    connector.set_connect_timeout(Some(timeouts.upstream_connect()));
+    // Small requests and answers must not wait for Nagle's algorithm.
+    connector.set_nodelay(true);
+    // The TLS layer above handles `https://`; the TCP layer must let it by.
+    connector.enforce_http(false);
+    let connector = HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(connector);
+    Client::builder(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        // The client's Host header is forwarded as it came.
+        .set_host(false)
+        .build(connector)
+}
+
+/// True when a rustls error is among `error`'s causes. tokio-rustls wraps
+/// it in an `io::Error` (hyper-rustls may wrap that in another), whose
+/// `source` skips the wrapped error: `get_ref` reaches it.
+fn is_tls_error(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if e.is::<rustls::Error>() {
+            return true;
+        }
+        cause = match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    false
+}
+
+/// The upstream URI for a request: the upstream's scheme and authority, its
+/// path prefix, then the request's own path and query byte for byte.
+pub fn upstream_uri(
+    scheme: &Scheme,
+    authority: &Authority,
+    prefix: &str,
+    original: &Uri,
+) -> Result<Uri, Problem> {
     let pq = original
         .path_and_query()
         .cloned()
@@ -111,7 +195,7 @@ pub fn upstream_uri(authority: &Authority, prefix: &str, original: &Uri) -> Resu
             .map_err(|_| Problem::new(ProblemKind::Internal, "cannot build upstream uri"))?
     };
     Uri::builder()
-        .scheme(Scheme::HTTP)
+        .scheme(scheme.clone())
         .authority(authority.clone())
         .path_and_query(pq)
         .build()
@@ -119,8 +203,15 @@ pub fn upstream_uri(authority: &Authority, prefix: &str, original: &Uri) -> Resu
 }
 
 /// Turns the client's request head into the upstream's: hop-by-hop headers
-/// removed, `X-Forwarded-*` set, HTTP/1.1 on the upstream connection.
-pub fn prepare_headers(headers: &mut HeaderMap, version: &mut Version, uri: &Uri, client: IpAddr) {
+/// removed, `X-Forwarded-*` set (from the client `connection`), HTTP/1.1 on
+/// the upstream connection.
+pub fn prepare_headers(
+    headers: &mut HeaderMap,
+    version: &mut Version,
+    uri: &Uri,
+    connection: &Connection,
+) {
+    let client = connection.client;
     // An HTTP/2 client names the host in `:authority` only; the upstream
     // speaks HTTP/1.1 and needs it as `Host`.
     if !headers.contains_key(HOST) {
@@ -159,7 +250,8 @@ pub fn prepare_headers(headers: &mut HeaderMap, version: &mut Version, uri: &Uri
     if let Ok(value) = forwarded_for {
         headers.insert(X_FORWARDED_FOR.clone(), value);
     }
-    headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static("http"));
+    let proto = if connection.tls { "https" } else { "http" };
+    headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static(proto));
     match headers.get(HOST).cloned() {
         Some(host) => {
             headers.insert(X_FORWARDED_HOST.clone(), host);
@@ -263,7 +355,7 @@ mod tests {
             &mut headers,
             &mut version,
             &uri,
-            "192.0.2.7".parse().unwrap(),
+            &Connection::plain("192.0.2.7".parse().unwrap()),
         );
         assert_eq!(headers[&X_FORWARDED_FOR], "10.0.0.1, 10.0.0.2, 192.0.2.7");
         assert_eq!(headers.get_all(&X_FORWARDED_FOR).iter().count(), 1);
@@ -277,12 +369,12 @@ mod tests {
     fn uri_keeps_path_and_query_and_adds_prefix() {
         let authority: Authority = "up:9".parse().unwrap();
         let original: Uri = "/v2/pets/%7Bx%7D?a=1&b=%20+".parse().unwrap();
-        let uri = upstream_uri(&authority, "", &original).unwrap();
+        let uri = upstream_uri(&Scheme::HTTP, &authority, "", &original).unwrap();
         assert_eq!(uri.to_string(), "http://up:9/v2/pets/%7Bx%7D?a=1&b=%20+");
-        let uri = upstream_uri(&authority, "/base", &original).unwrap();
+        let uri = upstream_uri(&Scheme::HTTPS, &authority, "/base", &original).unwrap();
         assert_eq!(
             uri.to_string(),
-            "http://up:9/base/v2/pets/%7Bx%7D?a=1&b=%20+"
+            "https://up:9/base/v2/pets/%7Bx%7D?a=1&b=%20+"
         );
     }
 }

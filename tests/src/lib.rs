@@ -16,3 +16,5 @@ pub mod secured {
 }
 
 pub mod harness;
+/// Test PKI, TLS client and TLS upstream for `tests/tls.rs`.
+pub mod tls_support;

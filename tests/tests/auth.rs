@@ -524,8 +524,11 @@ async fn sighup_reloads_the_registry_at_once() {
         .set_modified(modified)
         .unwrap();
     tokio::time::sleep(Duration::from_millis(400)).await;
-    s.refused(Req::get("/secure/orders").header("X-API-Key", &new_key), 401)
-        .await;
+    s.refused(
+        Req::get("/secure/orders").header("X-API-Key", &new_key),
+        401,
+    )
+    .await;
     let status = std::process::Command::new("kill")
         .args(["-HUP", &std::process::id().to_string()])
         .status()

@@ -34,6 +34,7 @@ use crate::config::{Config, ConfigError};
 use crate::connection::Connection;
 use crate::contract::{Api, ApiKeyIn, Contract, Operation, SchemeKind};
 use crate::problem::{Problem, ProblemKind};
+use crate::tls::ApiClientCa;
 use crate::validate::params::form_decode;
 use consumers::{Consumer, Consumers};
 use token::TokenVerifier;
@@ -65,6 +66,9 @@ struct ApiAuth {
     tokens: Vec<Option<TokenVerifier>>,
     /// Pass API keys and Basic credentials on to the upstream.
     forward_credentials: bool,
+    /// `apis.NAME.client_ca`: client certificates for `mutualTLS` must
+    /// also chain to this API's own roots.
+    client_ca: Option<ApiClientCa>,
 }
 
 /// What one scheme made of a request's credentials.
@@ -176,10 +180,15 @@ impl Auth {
                     tokens.push(None);
                 }
             }
+            let client_ca = match settings.and_then(|s| s.client_ca.as_deref()) {
+                Some(path) => Some(ApiClientCa::load(api.name, path)?),
+                None => None,
+            };
             apis.push(ApiAuth {
                 api,
                 tokens,
                 forward_credentials: settings.is_some_and(|s| s.forward_credentials),
+                client_ca,
             });
         }
         Ok(Auth {
@@ -437,6 +446,15 @@ impl Auth {
                 let Some(certificate) = &connection.peer_certificate else {
                     return Check::Missing;
                 };
+                if api
+                    .client_ca
+                    .as_ref()
+                    .is_some_and(|ca| !ca.verifies(certificate))
+                {
+                    return Check::Refused(Cow::Borrowed(
+                        "the client certificate is not issued by a CA this API trusts",
+                    ));
+                }
                 match registry()
                     .as_ref()
                     .and_then(|r| r.by_certificate(certificate).cloned())
