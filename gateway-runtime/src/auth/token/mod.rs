@@ -354,6 +354,12 @@ impl TokenVerifier {
                 "audiences must list at least one non-empty audience".into(),
             ));
         }
+        // Zero would refetch on every request (or every miss).
+        if config.jwks_refresh_ms == 0 || config.unknown_kid_refresh_ms == 0 {
+            return Err(fail(
+                "jwks_refresh_ms and unknown_kid_refresh_ms must be positive".into(),
+            ));
+        }
         if config.algorithms.is_empty() {
             return Err(fail("algorithms is empty".into()));
         }

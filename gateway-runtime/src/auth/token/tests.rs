@@ -20,6 +20,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
 use serde_json::{Value, json};
+use tokio_rustls::TlsAcceptor;
 
 use super::*;
 
@@ -218,22 +219,41 @@ impl Idp {
     async fn serve(self: &Arc<Idp>) -> SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        self.serve_on(listener, None);
+        addr
+    }
+
+    /// Serves plain HTTP, or HTTPS through `tls`, on `listener`.
+    fn serve_on(self: &Arc<Idp>, listener: tokio::net::TcpListener, tls: Option<TlsAcceptor>) {
         let idp = Arc::clone(self);
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let idp = Arc::clone(&idp);
+                let (idp, tls) = (Arc::clone(&idp), tls.clone());
                 tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request| {
-                        let idp = Arc::clone(&idp);
-                        async move { Ok::<_, Infallible>(idp.handle(request).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    match tls {
+                        Some(tls) => {
+                            if let Ok(stream) = tls.accept(stream).await {
+                                idp.serve_connection(stream).await;
+                            }
+                        }
+                        None => idp.serve_connection(stream).await,
+                    }
                 });
             }
         });
-        addr
+    }
+
+    async fn serve_connection<S>(self: Arc<Idp>, stream: S)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let service = hyper::service::service_fn(move |request| {
+            let idp = Arc::clone(&self);
+            async move { Ok::<_, Infallible>(idp.handle(request).await) }
+        });
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(stream), service)
+            .await;
     }
 }
 
@@ -683,22 +703,7 @@ async fn the_jwks_is_fetched_on_first_use_once_the_idp_is_up() {
     drop(listener);
     let verifier = verifier(&url_config(addr)).await;
     let idp = Idp::new(jwks(&[&ec]));
-    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-    let served = Arc::clone(&idp);
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let idp = Arc::clone(&served);
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request| {
-                    let idp = Arc::clone(&idp);
-                    async move { Ok::<_, Infallible>(idp.handle(request).await) }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
+    idp.serve_on(tokio::net::TcpListener::bind(addr).await.unwrap(), None);
     tokio::time::sleep(jwks::RETRY_WHEN_EMPTY).await;
     assert!(verifier.verify(&ec.sign(&claims())).await.is_ok());
     assert_eq!(idp.jwks_hits(), 1);
@@ -779,6 +784,46 @@ async fn an_unreadable_or_unusable_jwks_file_fails_start_up() {
         error.contains("no usable signature verification key"),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn a_jwks_is_fetched_over_https_trusting_the_ca_file() {
+    let ec = Signer::es256("ec-1");
+    let idp = Idp::new(jwks(&[&ec]));
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let ca = TempFile::new("ca.pem");
+    std::fs::write(&ca.0, certified.cert.pem()).unwrap();
+    let key = rustls_pki_types::PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key.into())
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    idp.serve_on(listener, Some(TlsAcceptor::from(Arc::new(server))));
+
+    let config = TokenConfig {
+        ca_file: Some(ca.0.to_string_lossy().into_owned()),
+        ..TokenConfig::with_jwks_url(ISSUER, AUDIENCE, &format!("https://{addr}/jwks"))
+    };
+    let trusting = verifier(&config).await;
+    assert!(trusting.verify(&ec.sign(&claims())).await.is_ok());
+    assert_eq!(idp.jwks_hits(), 1);
+
+    // The webpki roots do not know this certificate: no key, fail closed.
+    let default_roots = verifier(&TokenConfig {
+        ca_file: None,
+        ..config
+    })
+    .await;
+    assert!(matches!(
+        default_roots.verify(&ec.sign(&claims())).await,
+        Err(TokenError::Unavailable(_))
+    ));
+    assert_eq!(idp.jwks_hits(), 1);
 }
 
 // --- introspection ----------------------------------------------------------
@@ -988,6 +1033,16 @@ async fn incomplete_or_contradictory_configs_are_refused() {
         },
         TokenConfig {
             ca_file: Some("/nonexistent/ca.pem".into()),
+            ..base.clone()
+        },
+        TokenConfig {
+            unknown_kid_refresh_ms: 0,
+            ..base.clone()
+        },
+        TokenConfig {
+            jwks_file: None,
+            jwks_url: None,
+            introspection: None,
             ..base.clone()
         },
     ];
