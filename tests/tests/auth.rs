@@ -99,8 +99,25 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// What a test adds to the default deployment of [`Secured::start`].
+#[derive(Default)]
+struct Extra {
+    /// TOML at the top of the config (e.g. a `[tls]` table).
+    top: String,
+    /// Lines inside `[apis.secure]`.
+    secure: String,
+    /// Replaces the `[apis.secure.schemes.bearer]` table's body.
+    bearer: Option<String>,
+    /// More `[[consumer]]` entries.
+    consumers: String,
+}
+
 impl Secured {
     async fn start(name: &str) -> Secured {
+        Secured::start_with(name, Extra::default()).await
+    }
+
+    async fn start_with(name: &str, extra: Extra) -> Secured {
         let dir = temp_dir(name);
         let key = |_: ()| new_api_key();
         let (alice, alice_entry) = key(());
@@ -133,7 +150,8 @@ api_keys = ["{partner_entry}"]
 id = "carol"
 apis = ["secure"]
 api_keys = ["{carol_entry}"]
-"#
+{more}"#,
+            more = extra.consumers
         );
         std::fs::write(dir.join("consumers.toml"), registry).unwrap();
         let idp = Idp::new("k1");
@@ -145,26 +163,35 @@ api_keys = ["{carol_entry}"]
         let upstream = Upstream::start().await;
         let config = Config::from_toml_str(
             &format!(
-                r#"
+                r#"{top}
 [auth]
 consumers = "{registry}"
 reload_interval_ms = 100
 
 [apis.secure]
 upstream = "{url}"
+{secure}
 [apis.partner]
 upstream = "{url}"
 forward_credentials = true
 {schemes}
 "#,
+                top = extra.top,
+                secure = extra.secure,
                 registry = dir.join("consumers.toml").display(),
                 url = upstream.url(),
                 schemes = ["oauth", "bearer", "oidc"]
                     .iter()
-                    .map(|s| format!(
-                        "[apis.secure.schemes.{s}]\nissuer = \"{ISSUER}\"\naudiences = [\"{AUDIENCE}\"]\njwks_file = \"{}\"\n",
-                        dir.join("jwks.json").display()
-                    ))
+                    .map(|s| {
+                        let body = match (*s, &extra.bearer) {
+                            ("bearer", Some(body)) => body.clone(),
+                            _ => format!(
+                                "issuer = \"{ISSUER}\"\naudiences = [\"{AUDIENCE}\"]\njwks_file = \"{}\"\n",
+                                dir.join("jwks.json").display()
+                            ),
+                        };
+                        format!("[apis.secure.schemes.{s}]\n{body}")
+                    })
                     .collect::<String>(),
             ),
             "auth-test.toml",
@@ -790,4 +817,246 @@ async fn no_secret_reaches_the_logs_or_the_error_bodies() {
         assert!(!logged.contains(secret), "a secret is in the logs");
         assert!(!bodies.contains(secret), "a secret is in an error body");
     }
+}
+
+// -------------------------------------------------------------- mutual TLS
+
+/// The `mutualTLS` scheme over a real TLS listener: a certificate verified
+/// at the handshake and mapped to a consumer (by subject or SAN) is the
+/// credential; an unmapped one, one from a CA the API does not trust, or
+/// none at all get 401; an untrusted CA never completes the handshake.
+#[tokio::test]
+async fn client_certificates_map_to_consumers_through_the_mutual_tls_scheme() {
+    use douane_tests::tls_support::{Ca, TempDir, client_config, fetch, write_leaf};
+    let pki = TempDir::new("auth-mtls");
+    let server_ca = Ca::new("Server CA");
+    let team_ca = Ca::new("Team CA");
+    let other_ca = Ca::new("Other CA");
+    let rogue_ca = Ca::new("Rogue CA");
+    let (cert, key) = write_leaf(&pki, "server", &server_ca.server("gateway"));
+    let clients = pki.write("clients.pem", &(team_ca.pem() + &other_ca.pem()));
+    let team = pki.write("team.pem", &team_ca.pem());
+    let s = Secured::start_with(
+        "mtls",
+        Extra {
+            top: format!(
+                "[tls]\ncert = \"{}\"\nkey = \"{}\"\nclient_ca = \"{}\"\nclient_auth = \"optional\"\n",
+                cert.display(),
+                key.display(),
+                clients.display()
+            ),
+            secure: format!("client_ca = \"{}\"\n", team.display()),
+            consumers: "\n[[consumer]]\nid = \"app1\"\napis = [\"secure\"]\ncertificates = [\"subject:CN=app1\"]\n\
+                        \n[[consumer]]\nid = \"app2\"\napis = [\"secure\"]\ncertificates = [\"san:uri:spiffe://test/app2\"]\n\
+                        \n[[consumer]]\nid = \"outsider\"\napis = [\"secure\"]\ncertificates = [\"subject:CN=outsider\"]\n"
+                .to_owned(),
+            ..Extra::default()
+        },
+    )
+    .await;
+    let addr = s.gateway.addr();
+    let roots = [server_ca.der()];
+    let get = |identity: Option<douane_tests::tls_support::Leaf>| {
+        let config = client_config(&roots, identity.as_ref(), None, &[b"http/1.1"]);
+        fetch(addr, config, "/secure/cert")
+    };
+    assert_eq!(get(Some(team_ca.client("app1"))).await.unwrap().0, 200);
+    assert_eq!(
+        s.upstream
+            .requests()
+            .last()
+            .unwrap()
+            .header("x-douane-consumer"),
+        Some("app1")
+    );
+    assert_eq!(get(Some(team_ca.client("app2"))).await.unwrap().0, 200);
+    assert_eq!(
+        s.upstream
+            .requests()
+            .last()
+            .unwrap()
+            .header("x-douane-consumer"),
+        Some("app2")
+    );
+    let before = s.upstream.count();
+    // Verified by the listener, but no consumer claims it.
+    let (status, body) = get(Some(team_ca.client("stranger"))).await.unwrap();
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("not registered to a consumer"), "{body}");
+    // Trusted by the listener, mapped, but not by this API's own CA.
+    let (status, body) = get(Some(other_ca.client("outsider"))).await.unwrap();
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body.contains("not issued by a CA this API trusts"),
+        "{body}"
+    );
+    // No certificate: the challenge names the scheme.
+    let (status, _) = get(None).await.unwrap();
+    assert_eq!(status, 401);
+    // A certificate from a CA nobody trusts: no TLS session, no request.
+    assert!(get(Some(rogue_ca.client("app1"))).await.is_err());
+    assert_eq!(
+        s.upstream.count(),
+        before,
+        "a refused request reached the upstream"
+    );
+    // Other schemes still work over TLS.
+    let config = client_config(&roots, None, None, &[b"http/1.1"]);
+    let mut conn = douane_tests::tls_support::TlsConn::connect(addr, config)
+        .await
+        .unwrap();
+    assert_eq!(conn.get("/secure/public").await.unwrap().0, 200);
+}
+
+// ------------------------------------------------------ a live identity provider
+
+/// What the identity provider run by [`tokens_from_a_jwks_url_and_introspection`]
+/// has received.
+#[derive(Default)]
+struct IdpLog {
+    jwks: usize,
+    introspections: Vec<String>,
+}
+
+/// A real HTTP identity provider on 127.0.0.1: `/jwks` and RFC 7662
+/// `/introspect` (only `opaque-good` is active).
+async fn start_idp(jwks: Value) -> (String, Arc<Mutex<IdpLog>>) {
+    use http_body_util::{BodyExt, Full};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let log = Arc::new(Mutex::new(IdpLog::default()));
+    let served = log.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let (log, jwks) = (served.clone(), jwks.clone());
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(
+                    move |request: hyper::Request<hyper::body::Incoming>| {
+                        let (log, jwks) = (log.clone(), jwks.clone());
+                        async move {
+                            let path = request.uri().path().to_owned();
+                            let body = request.into_body().collect().await.unwrap().to_bytes();
+                            let answer = if path == "/jwks" {
+                                log.lock().unwrap().jwks += 1;
+                                jwks.to_string()
+                            } else {
+                                let form = String::from_utf8_lossy(&body).into_owned();
+                                let active = form.contains("token=opaque-good");
+                                log.lock().unwrap().introspections.push(form);
+                                if active {
+                                    json!({"active": true, "client_id": "batch", "scope": "orders:read",
+                                       "iss": ISSUER, "exp": now() + 600})
+                                .to_string()
+                                } else {
+                                    json!({"active": false}).to_string()
+                                }
+                            };
+                            let mut response =
+                                hyper::Response::new(Full::new(bytes::Bytes::from(answer)));
+                            response
+                                .headers_mut()
+                                .insert("content-type", "application/json".parse().unwrap());
+                            Ok::<_, std::convert::Infallible>(response)
+                        }
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (url, log)
+}
+
+/// Test-only RSA key pair of the token module's tests.
+const RSA_PRIVATE_PEM: &[u8] =
+    include_bytes!("../../gateway-runtime/src/auth/testdata/test_only_rsa_private_key.pem");
+const RSA_PUBLIC_PEM: &[u8] =
+    include_bytes!("../../gateway-runtime/src/auth/testdata/test_only_rsa_public_key.pem");
+
+fn rsa_jwk(kid: &str) -> Value {
+    let text = std::str::from_utf8(RSA_PRIVATE_PEM).unwrap();
+    let der: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    let pair = ring::rsa::KeyPair::from_pkcs8(&STANDARD.decode(der).unwrap()).unwrap();
+    let public = ring::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public());
+    json!({"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
+           "n": URL_SAFE_NO_PAD.encode(&public.n), "e": URL_SAFE_NO_PAD.encode(&public.e)})
+}
+
+#[tokio::test]
+async fn tokens_from_a_jwks_url_and_introspection() {
+    let (idp_url, idp_log) = start_idp(json!({ "keys": [rsa_jwk("rsa-1")] })).await;
+    let s = Secured::start_with(
+        "idp",
+        Extra {
+            // The introspection client's secret comes from the environment;
+            // cargo sets CARGO_PKG_NAME for test processes, so it serves here
+            // without an unsafe `set_var`.
+            bearer: Some(format!(
+                "issuer = \"{ISSUER}\"\naudiences = [\"{AUDIENCE}\"]\njwks_url = \"{idp_url}/jwks\"\n\
+                 [apis.secure.schemes.bearer.introspection]\nurl = \"{idp_url}/introspect\"\n\
+                 client_id = \"douane\"\nclient_secret_env = \"CARGO_PKG_NAME\"\n"
+            )),
+            ..Extra::default()
+        },
+    )
+    .await;
+    let bearer = |token: &str| {
+        Req::get("/secure/bearer").header("Authorization", &format!("Bearer {token}"))
+    };
+    let rs256 = {
+        let header = Header {
+            kid: Some("rsa-1".into()),
+            ..Header::new(Algorithm::RS256)
+        };
+        jsonwebtoken::encode(
+            &header,
+            &claims("batch-job", "orders:read"),
+            &EncodingKey::from_rsa_pem(RSA_PRIVATE_PEM).unwrap(),
+        )
+        .unwrap()
+    };
+    let got = s.admitted(bearer(&rs256)).await;
+    assert_eq!(got.header("x-douane-consumer"), Some("bearer:batch-job"));
+    assert_eq!(idp_log.lock().unwrap().jwks, 1, "the JWKS was fetched once");
+    s.admitted(bearer(&rs256)).await;
+    assert_eq!(idp_log.lock().unwrap().jwks, 1, "and then cached");
+    // The classic confusion: HS256 keyed with the RSA public key.
+    let confused = {
+        let header = Header {
+            kid: Some("rsa-1".into()),
+            ..Header::new(Algorithm::HS256)
+        };
+        jsonwebtoken::encode(
+            &header,
+            &claims("batch-job", "orders:read"),
+            &EncodingKey::from_secret(RSA_PUBLIC_PEM),
+        )
+        .unwrap()
+    };
+    s.refused(bearer(&confused), 401).await;
+    // Opaque tokens go to the introspection endpoint; answers are cached.
+    let got = s.admitted(bearer("opaque-good")).await;
+    assert_eq!(got.header("x-douane-consumer"), Some("bearer:batch"));
+    s.admitted(bearer("opaque-good")).await;
+    s.refused(bearer("opaque-revoked"), 401).await;
+    let log = idp_log.lock().unwrap();
+    assert_eq!(
+        log.introspections
+            .iter()
+            .filter(|f| f.contains("opaque-good"))
+            .count(),
+        1,
+        "the active answer was cached: {:?}",
+        log.introspections
+    );
+    assert!(
+        log.introspections
+            .iter()
+            .any(|f| f.contains("opaque-revoked"))
+    );
 }
