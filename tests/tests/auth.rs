@@ -525,9 +525,15 @@ async fn the_registry_reloads_on_change_and_keeps_the_old_one_when_the_new_is_in
         .await;
 }
 
+/// The tests that send SIGHUP to this process run one at a time, so that
+/// one's signal cannot pass for the other's.
+#[cfg(unix)]
+static SIGHUP_TESTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[cfg(unix)]
 #[tokio::test]
 async fn sighup_reloads_the_registry_at_once() {
+    let _one_at_a_time = SIGHUP_TESTS.lock().await;
     // From here on SIGHUP is handled by tokio in this process, whatever
     // the test timing: it cannot terminate the test binary.
     let mut hangup =
@@ -1058,5 +1064,81 @@ async fn tokens_from_a_jwks_url_and_introspection() {
         log.introspections
             .iter()
             .any(|f| f.contains("opaque-revoked"))
+    );
+}
+
+/// SIGHUP re-reads the listener's certificate even when the files' times
+/// did not change (the poll is set to an hour here); open connections keep
+/// going on the old one.
+#[cfg(unix)]
+#[tokio::test]
+async fn sighup_reloads_the_tls_certificate_without_dropping_connections() {
+    let _one_at_a_time = SIGHUP_TESTS.lock().await;
+    use douane_tests::tls_support::{Ca, TempDir, TlsConn, client_config, write_leaf};
+    let mut hangup =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).unwrap();
+    let pki = TempDir::new("auth-sighup-tls");
+    let ca = Ca::new("Server CA");
+    let (cert, key) = write_leaf(&pki, "server", &ca.server("gateway A"));
+    let s = Secured::start_with(
+        "sighup-tls",
+        Extra {
+            top: format!(
+                "[tls]\ncert = \"{}\"\nkey = \"{}\"\nreload_interval_ms = 3600000\n",
+                cert.display(),
+                key.display()
+            ),
+            ..Extra::default()
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let roots = [ca.der()];
+    let connect = || {
+        TlsConn::connect(
+            s.gateway.addr(),
+            client_config(&roots, None, None, &[b"http/1.1"]),
+        )
+    };
+    let mut old = connect().await.unwrap();
+    let first = old.server_cert.clone();
+    assert_eq!(old.get("/secure/public").await.unwrap().0, 200);
+
+    let b = ca.server("gateway B");
+    for (path, pem) in [(&cert, b.cert_pem()), (&key, b.key_pem())] {
+        let modified = std::fs::metadata(path).unwrap().modified().unwrap();
+        std::fs::write(path, pem).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        connect().await.unwrap().server_cert,
+        first,
+        "no reload without the signal"
+    );
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &std::process::id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    hangup.recv().await;
+    let mut reloaded = false;
+    for _ in 0..50 {
+        if connect().await.unwrap().server_cert != first {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reloaded, "SIGHUP did not reload the certificate");
+    assert_eq!(
+        old.get("/secure/public").await.unwrap().0,
+        200,
+        "the open connection was dropped"
     );
 }
