@@ -739,9 +739,9 @@ async fn token_attacks_are_rejected() {
                 "{name}: token echoed: {body}"
             );
             assert!(
-                challenges(&resp)
-                    .iter()
-                    .any(|c| c.starts_with("Bearer realm=\"secure\"")),
+                challenges(&resp).iter().any(|c| c.starts_with(
+                    "Bearer realm=\"secure\", error=\"invalid_token\", error_description=\""
+                )),
                 "{name}: {resp}"
             );
         }

@@ -345,7 +345,10 @@ impl Consumers {
     pub fn open(path: &Path) -> Result<Consumers, String> {
         let modified = modified(path);
         let registry = Registry::load(path)?;
+        // Half the cores at most: a flood of wrong passwords must leave the
+        // other half to the requests being proxied.
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let hashing = (cores / 2).max(1);
         Ok(Consumers {
             path: path.to_owned(),
             current: RwLock::new(Loaded {
@@ -353,7 +356,7 @@ impl Consumers {
                 modified,
             }),
             passwords: Mutex::new(HashMap::new()),
-            hashing: Semaphore::new(cores),
+            hashing: Semaphore::new(hashing),
         })
     }
 

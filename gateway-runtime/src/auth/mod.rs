@@ -230,6 +230,8 @@ impl Auth {
         let mut forbidden: Option<Problem> = None;
         let mut unavailable: Option<String> = None;
         let mut refused: Option<Cow<'static, str>> = None;
+        // Why a bearer token was refused, for the RFC 6750 challenge.
+        let mut invalid_token: Option<Cow<'static, str>> = None;
         'alternatives: for requirement in op.security {
             if requirement.is_empty() {
                 anonymous = true;
@@ -251,6 +253,9 @@ impl Auth {
                     Some(Check::Passed(p)) => p,
                     Some(Check::Refused(why)) => {
                         refused.get_or_insert_with(|| why.clone());
+                        if api.api.security_schemes[index].kind.takes_token() {
+                            invalid_token.get_or_insert_with(|| why.clone());
+                        }
                         continue 'alternatives;
                     }
                     Some(Check::Unavailable(why)) => {
@@ -346,7 +351,7 @@ impl Auth {
             }
         };
         let mut problem = Problem::new(ProblemKind::Unauthorized, detail);
-        problem.challenges = challenges(api.api, op);
+        problem.challenges = challenges(api.api, op, invalid_token.as_deref());
         Err(problem)
     }
 
@@ -518,8 +523,9 @@ fn same_consumer(a: &Principal, b: &Principal) -> bool {
     }
 }
 
-/// One `WWW-Authenticate` challenge per scheme the operation accepts.
-fn challenges(api: &Api, op: &Operation) -> Vec<String> {
+/// One `WWW-Authenticate` challenge per scheme the operation accepts; a
+/// refused bearer token is named `invalid_token` (RFC 6750, section 3.1).
+fn challenges(api: &Api, op: &Operation, invalid_token: Option<&str>) -> Vec<String> {
     let mut seen = Vec::new();
     for &(index, _) in op.security.iter().flat_map(|r| r.iter()) {
         if !seen.contains(&index) {
@@ -533,7 +539,14 @@ fn challenges(api: &Api, op: &Operation) -> Vec<String> {
             match scheme.kind {
                 SchemeKind::Basic => format!("Basic realm=\"{realm}\", charset=\"UTF-8\""),
                 SchemeKind::Bearer | SchemeKind::OAuth2 | SchemeKind::OpenIdConnect => {
-                    format!("Bearer realm=\"{realm}\"")
+                    match invalid_token {
+                        // Reasons are fixed texts without quotes or secrets.
+                        Some(why) => format!(
+                            "Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"{}\"",
+                            why.replace(['"', '\\'], "'")
+                        ),
+                        None => format!("Bearer realm=\"{realm}\""),
+                    }
                 }
                 SchemeKind::ApiKey { location, name } => {
                     let at = match location {
