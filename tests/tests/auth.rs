@@ -237,6 +237,21 @@ forward_credentials = true
     }
 }
 
+impl Secured {
+    /// Whether a request with API key `key` is admitted within 5 s (the
+    /// registry reloads in the background).
+    async fn eventually_admitted_with(&self, key: &str) -> bool {
+        eventually(|| async {
+            self.gateway
+                .send(&Req::get("/secure/orders").header("X-API-Key", key))
+                .await
+                .status
+                == 200
+        })
+        .await
+    }
+}
+
 impl Drop for Secured {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -504,14 +519,7 @@ async fn the_registry_reloads_on_change_and_keeps_the_old_one_when_the_new_is_in
         "\n[[consumer]]\nid = \"dave\"\napis = [\"secure\"]\napi_keys = [\"{entry}\"]\n"
     ));
     replace_file(&path, &text);
-    let admitted = eventually(|| async {
-        s.gateway
-            .send(&Req::get("/secure/orders").header("X-API-Key", &new_key))
-            .await
-            .status
-            == 200
-    })
-    .await;
+    let admitted = s.eventually_admitted_with(&new_key).await;
     assert!(admitted, "the new consumer was never admitted");
     // A broken file: reported, the registry in force stays.
     replace_file(
@@ -568,14 +576,7 @@ async fn sighup_reloads_the_registry_at_once() {
         .unwrap();
     assert!(status.success());
     hangup.recv().await;
-    let admitted = eventually(|| async {
-        s.gateway
-            .send(&Req::get("/secure/orders").header("X-API-Key", &new_key))
-            .await
-            .status
-            == 200
-    })
-    .await;
+    let admitted = s.eventually_admitted_with(&new_key).await;
     assert!(admitted, "SIGHUP did not reload the registry");
 }
 
