@@ -37,6 +37,8 @@ impl Connection {
 pub struct PeerCertificate {
     /// Subject distinguished name, RFC 4514 string form (`CN=app1,O=Org`).
     pub subject: String,
+    /// Issuer distinguished name (RFC 4514), which registry names are bound to.
+    pub issuer: String,
     /// Subject alternative names, each prefixed by its kind:
     /// `dns:host.example`, `uri:spiffe://...`, `email:a@b`, `ip:10.0.0.1`.
     pub subject_alt_names: Vec<String>,

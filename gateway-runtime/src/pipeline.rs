@@ -155,11 +155,13 @@ impl Gateway {
                 prefix,
             } => (scheme, authority, prefix),
         };
-        // credentials only the gateway consumes are removed; the identity is the gateway's to tell
+        upstream::prepare_headers(&mut head.headers, &mut head.version, &head.uri, connection);
+        // After the hop-by-hop removal above, which a client could aim at the
+        // identity header (`Connection: x-douane-consumer`): credentials only
+        // the gateway consumes are removed, the identity is the gateway's to tell.
         self.auth
             .prepare_upstream(mount.index, caller.as_ref(), &mut head);
         let uri = upstream::upstream_uri(scheme, authority, prefix, &head.uri)?;
-        upstream::prepare_headers(&mut head.headers, &mut head.version, &head.uri, connection);
         head.uri = uri;
         // Extensions belong to the client connection, not to the message.
         head.extensions.clear();

@@ -318,6 +318,7 @@ pub fn peer_certificate(chain: &[CertificateDer<'static>]) -> Option<PeerCertifi
     let digest = ring::digest::digest(&ring::digest::SHA256, end_entity);
     Some(PeerCertificate {
         subject: rfc4514(cert.subject()),
+        issuer: rfc4514(cert.issuer()),
         subject_alt_names,
         sha256_fingerprint: hex(digest.as_ref()),
         chain: chain.to_vec(),

@@ -133,7 +133,7 @@ plan = "gold"
 apis = ["secure"]
 api_keys = ["{alice_entry}"]
 password = "{password}"
-token_clients = ["alice-client"]
+token_clients = [{{ issuer = "{ISSUER}", client_id = "alice-client" }}]
 
 [[consumer]]
 id = "admin"
@@ -479,6 +479,26 @@ async fn a_spoofed_identity_header_is_removed_everywhere() {
         )
         .await;
     assert_eq!(got.header_values("x-douane-consumer"), ["alice"]);
+    // Nor can a client have the gateway drop its header as hop-by-hop, or
+    // slip in a name that CGI-style upstreams read as the same variable.
+    let got = s
+        .admitted(
+            Req::get("/secure/orders")
+                .header("X-API-Key", &s.keys.alice)
+                .header("Connection", "x-douane-consumer")
+                .header("x_douane_consumer", "admin"),
+        )
+        .await;
+    assert_eq!(got.header_values("x-douane-consumer"), ["alice"]);
+    assert_eq!(got.header("x_douane_consumer"), None);
+    let got = s
+        .admitted(Req::get("/secure/public").header("X_Douane_Consumer", "admin"))
+        .await;
+    assert!(
+        got.headers
+            .iter()
+            .all(|(n, _)| n.replace('_', "-") != "x-douane-consumer")
+    );
     // Spoofing alone authenticates no one.
     s.refused(
         Req::get("/secure/orders").header("X-Douane-Consumer", "admin"),
@@ -853,9 +873,9 @@ async fn client_certificates_map_to_consumers_through_the_mutual_tls_scheme() {
                 clients.display()
             ),
             secure: format!("client_ca = \"{}\"\n", team.display()),
-            consumers: "\n[[consumer]]\nid = \"app1\"\napis = [\"secure\"]\ncertificates = [\"subject:CN=app1\"]\n\
-                        \n[[consumer]]\nid = \"app2\"\napis = [\"secure\"]\ncertificates = [\"san:uri:spiffe://test/app2\"]\n\
-                        \n[[consumer]]\nid = \"outsider\"\napis = [\"secure\"]\ncertificates = [\"subject:CN=outsider\"]\n"
+            consumers: "\n[[consumer]]\nid = \"app1\"\napis = [\"secure\"]\ncertificates = [\"subject:CN=app1\"]\ncertificate_issuers = [\"CN=Team CA\"]\n\
+                        \n[[consumer]]\nid = \"app2\"\napis = [\"secure\"]\ncertificates = [\"san:uri:spiffe://test/app2\"]\ncertificate_issuers = [\"CN=Team CA\"]\n\
+                        \n[[consumer]]\nid = \"outsider\"\napis = [\"secure\"]\ncertificates = [\"subject:CN=outsider\"]\ncertificate_issuers = [\"CN=Other CA\"]\n"
                 .to_owned(),
             ..Extra::default()
         },
@@ -890,6 +910,11 @@ async fn client_certificates_map_to_consumers_through_the_mutual_tls_scheme() {
     let (status, body) = get(Some(team_ca.client("stranger"))).await.unwrap();
     assert_eq!(status, 401, "{body}");
     assert!(body.contains("not registered to a consumer"), "{body}");
+    // The same name from another CA the listener trusts is not app1 (this
+    // API's own CA refuses it first; the registry's issuer binding is
+    // unit-tested in auth::consumers).
+    let (status, body) = get(Some(other_ca.client("app1"))).await.unwrap();
+    assert_eq!(status, 401, "{body}");
     // Trusted by the listener, mapped, but not by this API's own CA.
     let (status, body) = get(Some(other_ca.client("outsider"))).await.unwrap();
     assert_eq!(status, 401, "{body}");

@@ -11,7 +11,8 @@
 //! api_keys = ["sha256:9f86d0…"]  # SHA-256 of each key, never the key
 //! password = "$pbkdf2-sha256$i=600000$<salt>$<hash>"   # for http basic
 //! certificates = ["sha256:<fingerprint>", "subject:CN=app,O=Org", "san:dns:app.internal"]
-//! token_clients = ["billing-client"]   # its `client_id`/`sub` in access tokens
+//! token_clients = [{ issuer = "https://idp.example", client_id = "billing-app" }]
+//! certificate_issuers = ["CN=Partner CA,O=Org"]   # binds subject: and san: names
 //! ```
 //!
 //! Secrets are stored only as hashes. API keys are random 256-bit values,
@@ -56,6 +57,8 @@ pub struct Consumer {
     /// certificates; tokens carry their own.
     pub scopes: Vec<String>,
     password: Option<PasswordHash>,
+    /// Issuer DNs its `subject:`/`san:` certificate names are bound to.
+    certificate_issuers: Vec<String>,
 }
 
 impl Consumer {
@@ -192,7 +195,20 @@ struct Entry {
     #[serde(default)]
     certificates: Vec<String>,
     #[serde(default)]
-    token_clients: Vec<String>,
+    token_clients: Vec<TokenClient>,
+    /// Issuer DNs that `subject:` and `san:` certificate names are bound
+    /// to: any CA the listener trusts could issue the same name.
+    #[serde(default)]
+    certificate_issuers: Vec<String>,
+}
+
+/// An OAuth client known to the registry: a token's `client_id` (or `azp`)
+/// from that issuer identifies the consumer.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenClient {
+    issuer: String,
+    client_id: String,
 }
 
 /// One loaded registry: immutable, replaced whole on reload.
@@ -203,6 +219,7 @@ pub struct Registry {
     by_key_digest: HashMap<[u8; 32], usize>,
     /// `sha256:<hex>`, `subject:<DN>`, `san:<kind>:<value>`.
     by_certificate: HashMap<String, usize>,
+    /// `issuer`, newline, `client_id`.
     by_token_client: HashMap<String, usize>,
 }
 
@@ -251,13 +268,20 @@ impl Registry {
                 }
             }
             for client in &entry.token_clients {
-                if registry
-                    .by_token_client
-                    .insert(client.clone(), index)
-                    .is_some()
-                {
-                    return Err(bad(format!("token client `{client}` is mapped twice")));
+                let key = format!("{}\n{}", client.issuer, client.client_id);
+                if registry.by_token_client.insert(key, index).is_some() {
+                    return Err(bad(format!(
+                        "token client `{}` of `{}` is mapped twice",
+                        client.client_id, client.issuer
+                    )));
                 }
+            }
+            let by_name = entry
+                .certificates
+                .iter()
+                .any(|c| c.starts_with("subject:") || c.starts_with("san:"));
+            if by_name && entry.certificate_issuers.is_empty() {
+                return Err(bad("subject: and san: certificates need certificate_issuers (the issuer DNs they are bound to), or use sha256: fingerprints".to_owned()));
             }
             let password = match &entry.password {
                 None => None,
@@ -271,6 +295,7 @@ impl Registry {
                 apis: entry.apis,
                 scopes: entry.scopes,
                 password,
+                certificate_issuers: entry.certificate_issuers,
             }));
         }
         Ok(registry)
@@ -305,20 +330,29 @@ impl Registry {
     /// fingerprint, then subject, then any subject alternative name.
     pub fn by_certificate(&self, cert: &PeerCertificate) -> Option<&Arc<Consumer>> {
         let find = |name: String| self.by_certificate.get(&name).copied();
-        find(format!("sha256:{}", cert.sha256_fingerprint))
-            .or_else(|| find(format!("subject:{}", cert.subject)))
+        if let Some(i) = find(format!("sha256:{}", cert.sha256_fingerprint)) {
+            return Some(&self.consumers[i]);
+        }
+        // Names hold only for the issuers the consumer is bound to.
+        let bound = |i: &usize| {
+            self.consumers[*i]
+                .certificate_issuers
+                .contains(&cert.issuer)
+        };
+        find(format!("subject:{}", cert.subject))
+            .filter(bound)
             .or_else(|| {
                 cert.subject_alt_names
                     .iter()
-                    .find_map(|san| find(format!("san:{san}")))
+                    .find_map(|san| find(format!("san:{san}")).filter(bound))
             })
             .map(|i| &self.consumers[i])
     }
 
-    /// The consumer an access token's `client_id` (or `sub`) names.
-    pub fn by_token_client(&self, client: &str) -> Option<&Arc<Consumer>> {
+    /// The consumer that claims `client_id` of tokens from `issuer`.
+    pub fn by_token_client(&self, issuer: &str, client_id: &str) -> Option<&Arc<Consumer>> {
         self.by_token_client
-            .get(client)
+            .get(&format!("{issuer}\n{client_id}"))
             .map(|&i| &self.consumers[i])
     }
 }
@@ -589,6 +623,7 @@ mod tests {
     fn cert(fp: &str, subject: &str, sans: &[&str]) -> PeerCertificate {
         PeerCertificate {
             subject: subject.into(),
+            issuer: "CN=Team CA".into(),
             subject_alt_names: sans.iter().map(|s| s.to_string()).collect(),
             sha256_fingerprint: fp.into(),
             chain: Vec::new(),
@@ -623,8 +658,9 @@ mod tests {
     #[test]
     fn certificates_map_by_fingerprint_subject_or_san() {
         let text = "[[consumer]]\nid = \"a\"\ncertificates = [\"sha256:AB:CD\"]\n\
-                    [[consumer]]\nid = \"b\"\ncertificates = [\"subject:CN=b,O=Org\"]\n\
-                    [[consumer]]\nid = \"c\"\ncertificates = [\"san:dns:c.internal\"]\n";
+                    [[consumer]]\nid = \"b\"\ncertificates = [\"subject:CN=b,O=Org\"]\ncertificate_issuers = [\"CN=Team CA\"]\n\
+                    [[consumer]]\nid = \"c\"\ncertificates = [\"san:dns:c.internal\"]\ncertificate_issuers = [\"CN=Team CA\"]\n\
+                    [[consumer]]\nid = \"d\"\ncertificates = [\"subject:CN=d\"]\ncertificate_issuers = [\"CN=Other CA\"]\n";
         let registry = Registry::parse(text, "t").unwrap();
         let id = |c: PeerCertificate| registry.by_certificate(&c).map(|c| c.id.to_string());
         assert_eq!(id(cert("abcd", "CN=x", &[])), Some("a".into()));
@@ -634,6 +670,8 @@ mod tests {
             Some("c".into())
         );
         assert_eq!(id(cert("00", "CN=x", &["dns:d.internal"])), None);
+        // The same name from another issuer is someone else.
+        assert_eq!(id(cert("00", "CN=d", &[])), None);
     }
 
     #[test]
@@ -655,6 +693,10 @@ mod tests {
             (
                 "[[consumer]]\nid = \"a\"\ncertificates = [\"CN=x\"]\n",
                 "must start with",
+            ),
+            (
+                "[[consumer]]\nid = \"a\"\ncertificates = [\"subject:CN=x\"]\n",
+                "need certificate_issuers",
             ),
             (
                 "[[consumer]]\nid = \"a\"\nkey = \"x\"\n",

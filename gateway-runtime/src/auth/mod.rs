@@ -429,12 +429,17 @@ impl Auth {
                 };
                 match verifier.verify(token).await {
                     Ok(claims) => {
-                        let client = claims.client_id.as_deref().or(claims.subject.as_deref());
-                        let consumer = client
-                            .and_then(|c| registry().and_then(|r| r.by_token_client(c).cloned()));
-                        let identity = match (&consumer, client) {
+                        // A consumer claims a token by its issuer and client id
+                        // (never by `sub`, which names a user): another issuer
+                        // trusted by another API cannot mint its identity.
+                        let consumer = claims.client_id.as_deref().and_then(|client| {
+                            registry()
+                                .and_then(|r| r.by_token_client(verifier.issuer(), client).cloned())
+                        });
+                        let named = claims.client_id.as_deref().or(claims.subject.as_deref());
+                        let identity = match (&consumer, named) {
                             (Some(consumer), _) => consumer.id.clone(),
-                            (None, Some(client)) => Arc::from(format!("{}:{client}", scheme.name)),
+                            (None, Some(name)) => Arc::from(format!("{}:{name}", scheme.name)),
                             (None, None) => Arc::from(format!("{}:?", scheme.name)),
                         };
                         Check::Passed(Principal {
@@ -483,6 +488,25 @@ impl Auth {
     /// API forwards them.
     pub fn prepare_upstream(&self, api: usize, caller: Option<&Caller>, head: &mut Parts) {
         while head.headers.remove(&self.identity_header).is_some() {}
+        // `x_douane_consumer` reaches CGI, WSGI, Rack or PHP upstreams as the
+        // same variable as `x-douane-consumer`: it goes too.
+        let lookalikes: Vec<HeaderName> = head
+            .headers
+            .keys()
+            .filter(|name| {
+                let name = name.as_str();
+                name.contains('_')
+                    && name.len() == self.identity_header.as_str().len()
+                    && name
+                        .bytes()
+                        .zip(self.identity_header.as_str().bytes())
+                        .all(|(a, b)| a == b || (a == b'_' && b == b'-'))
+            })
+            .cloned()
+            .collect();
+        for name in lookalikes {
+            head.headers.remove(&name);
+        }
         let api = &self.apis[api];
         if !api.forward_credentials {
             for scheme in api.api.security_schemes {
@@ -499,11 +523,7 @@ impl Auth {
                         location: ApiKeyIn::Cookie,
                         name,
                     } => remove_cookie(&mut head.headers, name),
-                    SchemeKind::Basic
-                        if authorization(&head.headers, "basic").is_ok_and(|c| c.is_some()) =>
-                    {
-                        head.headers.remove(AUTHORIZATION);
-                    }
+                    SchemeKind::Basic => remove_basic_credentials(&mut head.headers),
                     _ => {}
                 }
             }
@@ -590,6 +610,27 @@ fn authorization<'h>(
     Ok(Some(credentials))
 }
 
+/// Removes every `Authorization: Basic ...` value, even among several
+/// (which `authorization` refuses to read), keeping the others.
+fn remove_basic_credentials(headers: &mut HeaderMap) {
+    let is_basic = |v: &HeaderValue| {
+        v.as_bytes().len() >= 6 && v.as_bytes()[..6].eq_ignore_ascii_case(b"basic ")
+    };
+    if !headers.get_all(AUTHORIZATION).iter().any(is_basic) {
+        return;
+    }
+    let kept: Vec<HeaderValue> = headers
+        .get_all(AUTHORIZATION)
+        .iter()
+        .filter(|v| !is_basic(v))
+        .cloned()
+        .collect();
+    headers.remove(AUTHORIZATION);
+    for value in kept {
+        headers.append(AUTHORIZATION, value);
+    }
+}
+
 /// `base64(id:password)` → `(id, password)`.
 fn basic_credentials(encoded: &str) -> Option<(String, String)> {
     let bytes = STANDARD.decode(encoded).ok()?;
@@ -633,7 +674,12 @@ fn api_key(
         }
         ApiKeyIn::Cookie => {
             for (cookie, value) in cookies(&head.headers) {
-                if cookie == name && found.replace(value.to_owned()).is_some() {
+                if cookie != name.as_bytes() {
+                    continue;
+                }
+                let value = std::str::from_utf8(value)
+                    .map_err(|_| Cow::Owned(format!("api key `{name}` is not UTF-8")))?;
+                if found.replace(value.to_owned()).is_some() {
                     return Err(several());
                 }
             }
@@ -642,36 +688,44 @@ fn api_key(
     Ok(found.filter(|k| !k.is_empty()))
 }
 
-/// `name=value` pairs of every `Cookie` header (RFC 6265, section 5.4).
-fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
+/// `name=value` pairs of every `Cookie` header (RFC 6265, section 5.4),
+/// read as bytes: a cookie that is not ASCII must not hide the others.
+fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&[u8], &[u8])> {
     headers
         .get_all(COOKIE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
+        .flat_map(|v| v.as_bytes().split(|&b| b == b';'))
         .filter_map(|pair| {
-            let (name, value) = pair.trim().split_once('=')?;
-            Some((name.trim(), value.trim().trim_matches('"')))
+            let pair = pair.trim_ascii();
+            let at = pair.iter().position(|&b| b == b'=')?;
+            let value = pair[at + 1..].trim_ascii();
+            let value = value
+                .strip_prefix(b"\"")
+                .and_then(|v| v.strip_suffix(b"\""))
+                .unwrap_or(value);
+            Some((pair[..at].trim_ascii(), value))
         })
 }
 
 fn remove_cookie(headers: &mut HeaderMap, name: &str) {
+    let name = name.as_bytes();
     if !cookies(headers).any(|(n, _)| n == name) {
         return;
     }
-    let kept: Vec<String> = headers
+    let kept: Vec<&[u8]> = headers
         .get_all(COOKIE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .map(str::trim)
-        .filter(|pair| pair.split_once('=').map_or(pair.trim(), |(n, _)| n.trim()) != name)
-        .filter(|pair| !pair.is_empty())
-        .map(str::to_owned)
+        .flat_map(|v| v.as_bytes().split(|&b| b == b';'))
+        .map(<[u8]>::trim_ascii)
+        .filter(|pair| {
+            let key = pair.split(|&b| b == b'=').next().unwrap_or(pair);
+            key.trim_ascii() != name && !pair.is_empty()
+        })
         .collect();
+    let value = kept.join(&b"; "[..]);
     headers.remove(COOKIE);
-    if !kept.is_empty() {
-        if let Ok(value) = HeaderValue::from_str(&kept.join("; ")) {
+    if !value.is_empty() {
+        if let Ok(value) = HeaderValue::from_bytes(&value) {
             headers.insert(COOKIE, value);
         }
     }

@@ -471,6 +471,11 @@ impl TokenVerifier {
         &self.scheme
     }
 
+    /// The issuer this verifier trusts (every token it admits has this `iss`).
+    pub fn issuer(&self) -> &str {
+        &self.rules.issuer
+    }
+
     /// Verifies one bearer token: a JWT (three base64url parts) locally,
     /// otherwise (opaque) through introspection if configured, else
     /// [`TokenError::Malformed`]. Without a JWKS, every token goes to
