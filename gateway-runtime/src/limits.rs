@@ -46,6 +46,28 @@ pub fn check_request_head(version: Version, headers: &HeaderMap) -> Result<(), P
     Ok(())
 }
 
+/// Refuses a path with a dot segment (`.` or `..`, also percent-encoded):
+/// the compiled router would take `..` as a parameter value while an
+/// upstream that normalises paths (RFC 3986, section 5.2.4) would resolve
+/// it to another resource, one the gateway never authorised.
+pub fn check_path(path: &str) -> Result<(), Problem> {
+    let dot = |segment: &str| match segment.len() {
+        1 | 2 => segment.bytes().all(|b| b == b'.'),
+        3..=6 if segment.contains('%') => {
+            let decoded = percent_encoding::percent_decode_str(segment).collect::<Vec<u8>>();
+            decoded == b"." || decoded == b".."
+        }
+        _ => false,
+    };
+    if path.split('/').any(dot) {
+        return Err(Problem::new(
+            ProblemKind::MalformedRequest,
+            "path has a `.` or `..` segment, which upstreams may resolve to another resource",
+        ));
+    }
+    Ok(())
+}
+
 /// What the request head says about its body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BodyHead {

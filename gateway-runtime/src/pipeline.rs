@@ -123,6 +123,7 @@ impl Gateway {
         let (mut head, body) = request.into_parts();
         // head: what HTTP forbids (no or several Host, unknown codings) stops here
         limits::check_request_head(head.version, &head.headers)?;
+        limits::check_path(head.uri.path())?;
         // route: only configured APIs, then only their declared operations, go further
         let (mount, below) = self.routes.api(head.uri.path())?;
         access.api = Some(mount.api.name);

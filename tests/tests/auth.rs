@@ -508,6 +508,23 @@ async fn a_spoofed_identity_header_is_removed_everywhere() {
 }
 
 #[tokio::test]
+async fn dot_segments_cannot_smuggle_a_request_past_the_router() {
+    let s = Secured::start("dots").await;
+    for path in [
+        "/secure/public/../orders",
+        "/secure/orders/..",
+        "/secure/orders/%2e%2E",
+        "/secure/./public",
+        "/secure/orders/.%2e/public",
+    ] {
+        s.refused(Req::get(path), 400).await;
+    }
+    // Dots inside a segment are just characters.
+    s.admitted(Req::get("/secure/orders/7").header("X-API-Key", &s.keys.alice))
+        .await;
+}
+
+#[tokio::test]
 async fn authentication_comes_before_parameter_and_body_validation() {
     let s = Secured::start("order").await;
     // Anonymous: 401, not the 400 that would tell about the schema.

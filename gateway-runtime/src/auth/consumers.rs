@@ -42,6 +42,8 @@ use crate::connection::PeerCertificate;
 pub const PASSWORD_ITERATIONS: u32 = 600_000;
 /// How long a password verification result is remembered.
 const PASSWORD_CACHE_TTL: Duration = Duration::from_secs(300);
+/// Longest wait for a turn at the slow hash before answering 503.
+pub const PASSWORD_QUEUE_WAIT: Duration = Duration::from_secs(2);
 /// Most remembered password verifications (about 64 bytes each).
 const PASSWORD_CACHE_ENTRIES: usize = 10_000;
 
@@ -372,6 +374,18 @@ pub struct Consumers {
 struct Loaded {
     registry: Arc<Registry>,
     modified: Option<SystemTime>,
+    /// Bumped at every reload; part of the password cache key.
+    generation: u64,
+}
+
+/// The outcome of [`Consumers::login`].
+#[derive(Debug)]
+pub enum Login {
+    Admitted(Arc<Consumer>),
+    /// Unknown id or wrong password (the two are not told apart).
+    Refused,
+    /// Too many slow hashes queued: try again later (503).
+    Busy,
 }
 
 impl Consumers {
@@ -388,6 +402,7 @@ impl Consumers {
             current: RwLock::new(Loaded {
                 registry: Arc::new(registry),
                 modified,
+                generation: 0,
             }),
             passwords: Mutex::new(HashMap::new()),
             hashing: Semaphore::new(hashing),
@@ -421,8 +436,10 @@ impl Consumers {
         loaded.modified = now_modified;
         let registry = result?;
         loaded.registry = Arc::new(registry);
+        loaded.generation += 1;
         drop(loaded);
-        // Cached verdicts belong to the old passwords.
+        // Cached verdicts belong to the old passwords (and are unreachable
+        // under the new generation anyway): free them.
         self.passwords
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -474,59 +491,76 @@ impl Consumers {
         })
     }
 
-    /// Checks `password` against the consumer's hash. Verdicts are cached
-    /// (keyed by a digest of id and password, never the password), and
-    /// uncached verifications run a few at a time on blocking threads. An
-    /// unknown consumer costs the same slow hash as a known one, so timing
-    /// does not tell which ids exist.
-    pub async fn verify_password(
-        &self,
-        consumer: Option<&Arc<Consumer>>,
-        id: &str,
-        password: &str,
-    ) -> bool {
-        if consumer.is_some_and(|c| c.password.is_none()) {
-            return false;
-        }
-        let mut ctx = digest::Context::new(&digest::SHA256);
-        ctx.update(id.as_bytes());
-        ctx.update(&[0]);
-        ctx.update(password.as_bytes());
-        let mut cache_key = [0u8; 32];
-        cache_key.copy_from_slice(ctx.finish().as_ref());
-        if let Some(verdict) = self.cached(&cache_key) {
-            return verdict;
-        }
-        let Ok(_permit) = self.hashing.acquire().await else {
-            return false;
-        };
-        // Another request may have verified the same pair while we waited.
-        if let Some(verdict) = self.cached(&cache_key) {
-            return verdict;
-        }
-        let (consumer, password) = (consumer.cloned(), password.to_owned());
-        let verdict = tokio::task::spawn_blocking(move || match &consumer {
-            Some(consumer) => consumer
-                .password
-                .as_ref()
-                .is_some_and(|hash| hash.verify(&password)),
-            None => {
-                let _ = DUMMY_PASSWORD.verify(&password);
-                false
+    /// Logs consumer `id` in with `password` (http basic). Verdicts are
+    /// cached, keyed by a digest of the registry generation, id and
+    /// password (never the password itself), so a reload makes every old
+    /// verdict unreachable, even one computed while it happened. Uncached
+    /// verifications run a few at a time on blocking threads; a request
+    /// waits at most [`PASSWORD_QUEUE_WAIT`] for its turn, then gets
+    /// [`Login::Busy`] (503) rather than queueing without end behind a
+    /// flood of wrong passwords. An unknown id costs the same slow hash as
+    /// a known one, so timing does not tell which ids exist.
+    pub async fn login(&self, id: &str, password: &str) -> Login {
+        // A reload during the slow hash: start again on the new registry.
+        for _ in 0..2 {
+            let (registry, generation) = self.current_generation();
+            let consumer = registry.by_id(id).cloned();
+            let mut ctx = digest::Context::new(&digest::SHA256);
+            ctx.update(&generation.to_le_bytes());
+            ctx.update(&(id.len() as u64).to_le_bytes());
+            ctx.update(id.as_bytes());
+            ctx.update(password.as_bytes());
+            let mut cache_key = [0u8; 32];
+            cache_key.copy_from_slice(ctx.finish().as_ref());
+            let admitted = |verdict: bool| match (&consumer, verdict) {
+                (Some(consumer), true) => Login::Admitted(consumer.clone()),
+                _ => Login::Refused,
+            };
+            if let Some(verdict) = self.cached(&cache_key) {
+                return admitted(verdict);
             }
-        })
-        .await
-        .unwrap_or(false);
-        let mut cache = self.passwords.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.len() >= PASSWORD_CACHE_ENTRIES {
-            let now = Instant::now();
-            cache.retain(|_, (_, at)| now.duration_since(*at) < PASSWORD_CACHE_TTL);
+            let Ok(Ok(_permit)) =
+                tokio::time::timeout(PASSWORD_QUEUE_WAIT, self.hashing.acquire()).await
+            else {
+                return Login::Busy;
+            };
+            // Another request may have verified the same pair while we waited.
+            if let Some(verdict) = self.cached(&cache_key) {
+                return admitted(verdict);
+            }
+            let (hashed, password_copy) = (consumer.clone(), password.to_owned());
+            let verdict = tokio::task::spawn_blocking(move || match &hashed {
+                Some(consumer) => consumer
+                    .password
+                    .as_ref()
+                    .is_some_and(|hash| hash.verify(&password_copy)),
+                None => {
+                    let _ = DUMMY_PASSWORD.verify(&password_copy);
+                    false
+                }
+            })
+            .await
+            .unwrap_or(false);
+            if self.current_generation().1 != generation {
+                continue;
+            }
+            let mut cache = self.passwords.lock().unwrap_or_else(|e| e.into_inner());
             if cache.len() >= PASSWORD_CACHE_ENTRIES {
-                cache.clear();
+                let now = Instant::now();
+                cache.retain(|_, (_, at)| now.duration_since(*at) < PASSWORD_CACHE_TTL);
+                if cache.len() >= PASSWORD_CACHE_ENTRIES {
+                    cache.clear();
+                }
             }
+            cache.insert(cache_key, (verdict, Instant::now()));
+            return admitted(verdict);
         }
-        cache.insert(cache_key, (verdict, Instant::now()));
-        verdict
+        Login::Busy
+    }
+
+    fn current_generation(&self) -> (Arc<Registry>, u64) {
+        let loaded = self.current.read().unwrap_or_else(|e| e.into_inner());
+        (loaded.registry.clone(), loaded.generation)
     }
 
     fn cached(&self, key: &[u8; 32]) -> Option<bool> {

@@ -36,7 +36,7 @@ use crate::contract::{Api, ApiKeyIn, Contract, Operation, SchemeKind};
 use crate::problem::{Problem, ProblemKind};
 use crate::tls::ApiClientCa;
 use crate::validate::params::form_decode;
-use consumers::{Consumer, Consumers};
+use consumers::{Consumer, Consumers, Login};
 use token::TokenVerifier;
 
 /// The header that carries the caller's identity upstream, by default.
@@ -403,19 +403,18 @@ impl Auth {
                 let Some(consumers) = &self.consumers else {
                     return Check::Refused(Cow::Borrowed("no consumer registry"));
                 };
-                let consumer = consumers.current().by_id(&id).cloned();
-                if consumers
-                    .verify_password(consumer.as_ref(), &id, &password)
-                    .await
-                {
-                    let consumer = consumer.expect("a password verifies only for a consumer");
-                    Check::Passed(Principal {
+                match consumers.login(&id, &password).await {
+                    Login::Admitted(consumer) => Check::Passed(Principal {
                         identity: consumer.id.clone(),
                         consumer: Some(consumer),
                         token_scopes: None,
-                    })
-                } else {
-                    Check::Refused(Cow::Borrowed("unknown consumer or wrong password"))
+                    }),
+                    Login::Refused => {
+                        Check::Refused(Cow::Borrowed("unknown consumer or wrong password"))
+                    }
+                    Login::Busy => {
+                        Check::Unavailable("too many password verifications in progress".to_owned())
+                    }
                 }
             }
             SchemeKind::Bearer | SchemeKind::OAuth2 | SchemeKind::OpenIdConnect => {

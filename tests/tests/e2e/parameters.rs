@@ -238,9 +238,8 @@ async fn path_parameters() {
         // an encoded slash is data inside one segment, never a separator
         ("/catalog/items/AB%2F123", &[], &["path:sku pattern"]),
         ("/shop/v1/pets/%FF", &[], &["path:petId encoding"]),
-        // dot segments are not normalised: they must match as they are
-        ("/shop/v1/pets/..", &[], &["path:petId type"]),
-        ("/shop/v1/pets/%2E%2E", &[], &["path:petId type"]),
+        // dot segments (`..`, `%2E%2E`) never reach parameters: they are
+        // refused before routing (auth.rs, dot_segments_cannot_smuggle_...)
         ("/catalog/days/2024-12-31", &[], &[]),
         ("/catalog/days/2024-13-01", &[], &["path:day format"]),
         ("/catalog/events/2024-12-31T23:59:60Z", &[], &[]),
