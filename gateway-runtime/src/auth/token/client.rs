@@ -111,17 +111,33 @@ impl HttpClient {
     }
 }
 
-/// Checks that `url` is an absolute `http` or `https` URL with a host.
+/// Checks that `url` is an absolute `https` URL with a host, or `http` to a
+/// loopback address (a sidecar): over plain HTTP anyone on the path could
+/// hand out signing keys or read the introspection client's secret.
 pub(super) fn parse_url(what: &str, url: &str) -> Result<Uri, String> {
     let uri: Uri = url
         .parse()
         .map_err(|e| format!("{what} {url:?} is not a valid URL: {e}"))?;
-    match uri.scheme_str() {
-        Some("http") | Some("https") => {}
-        _ => return Err(format!("{what} {url:?} must be an http or https URL")),
-    }
-    if uri.authority().is_none() {
+    let Some(host) = uri.host() else {
         return Err(format!("{what} {url:?} has no host"));
+    };
+    match uri.scheme_str() {
+        Some("https") => {}
+        Some("http") if is_loopback(host) => {}
+        Some("http") => {
+            return Err(format!(
+                "{what} {url:?} must be https (plain http only to a loopback address)"
+            ));
+        }
+        _ => return Err(format!("{what} {url:?} must be an https URL")),
     }
     Ok(uri)
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }

@@ -38,7 +38,13 @@ pub(super) struct Introspector {
     authorization: HeaderValue,
     cache: Mutex<Cache>,
     cache_ttl: Duration,
+    /// Calls in flight at most: a flood of made-up opaque tokens gets 503
+    /// at once instead of being relayed to the identity provider.
+    in_flight: tokio::sync::Semaphore,
 }
+
+/// Most concurrent calls to one introspection endpoint.
+const MAX_IN_FLIGHT: usize = 32;
 
 struct Cache {
     entries: HashMap<Key, (Result<Claims, TokenError>, Instant)>,
@@ -75,6 +81,7 @@ impl Introspector {
                 capacity: cache_entries,
             }),
             cache_ttl,
+            in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
         })
     }
 
@@ -92,6 +99,11 @@ impl Introspector {
         if let Some(hit) = self.cached(&key) {
             return hit;
         }
+        let Ok(_slot) = self.in_flight.try_acquire() else {
+            return Err(TokenError::Unavailable(
+                "too many introspection calls in flight".to_owned(),
+            ));
+        };
         let result = self.call(token, rules).await;
         if let Err(TokenError::Unavailable(error)) = &result {
             tracing::warn!(scheme = %self.scheme, url = %self.uri, error, "introspection failed");

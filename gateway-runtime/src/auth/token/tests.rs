@@ -1031,6 +1031,11 @@ async fn incomplete_or_contradictory_configs_are_refused() {
             jwks_url: Some("ftp://idp/jwks".into()),
             ..base.clone()
         },
+        // Plain http only to loopback: keys could be swapped on the way.
+        TokenConfig {
+            jwks_url: Some("http://idp.example/jwks".into()),
+            ..base.clone()
+        },
         TokenConfig {
             ca_file: Some("/nonexistent/ca.pem".into()),
             ..base.clone()
