@@ -110,6 +110,8 @@ struct Extra {
     bearer: Option<String>,
     /// More `[[consumer]]` entries.
     consumers: String,
+    /// Lines inside `[auth]`.
+    auth: String,
 }
 
 impl Secured {
@@ -167,6 +169,7 @@ api_keys = ["{carol_entry}"]
 [auth]
 consumers = "{registry}"
 reload_interval_ms = 100
+{auth}
 
 [apis.secure]
 upstream = "{url}"
@@ -177,6 +180,7 @@ forward_credentials = true
 {schemes}
 "#,
                 top = extra.top,
+                auth = extra.auth,
                 secure = extra.secure,
                 registry = dir.join("consumers.toml").display(),
                 url = upstream.url(),
@@ -522,6 +526,27 @@ async fn dot_segments_cannot_smuggle_a_request_past_the_router() {
     // Dots inside a segment are just characters.
     s.admitted(Req::get("/secure/orders/7").header("X-API-Key", &s.keys.alice))
         .await;
+}
+
+#[tokio::test]
+async fn the_identity_header_name_is_deployment_configuration() {
+    let s = Secured::start_with(
+        "identity-name",
+        Extra {
+            auth: "identity_header = \"X-Caller\"\n".to_owned(),
+            ..Extra::default()
+        },
+    )
+    .await;
+    let got = s
+        .admitted(
+            Req::get("/secure/orders")
+                .header("X-API-Key", &s.keys.alice)
+                .header("X-Caller", "admin"),
+        )
+        .await;
+    assert_eq!(got.header_values("x-caller"), ["alice"]);
+    assert_eq!(got.header("x-douane-consumer"), None);
 }
 
 #[tokio::test]
