@@ -512,9 +512,35 @@ pub enum Format {
     Byte,
     Int32,
     Int64,
+    /// Integer ranges of the OpenAPI format registry (`int8`, `uint8`,
+    /// `int16`, `uint16`) and of Google's discovery documents (`uint32`,
+    /// `uint64`).
+    Int8,
+    Uint8,
+    Int16,
+    Uint16,
+    Uint32,
+    Uint64,
+    /// Google's `google-duration`: seconds with up to nine decimals and an
+    /// `s` (`3.5s`), as protobuf's JSON mapping writes a Duration.
+    GoogleDuration,
 }
 
 impl Format {
+    /// The inclusive range of an integer format, if it is one (besides
+    /// `int32`/`int64`, which have their own checks).
+    pub fn integer_range(self) -> Option<(i64, u64)> {
+        Some(match self {
+            Format::Int8 => (i8::MIN.into(), i8::MAX as u64),
+            Format::Uint8 => (0, u8::MAX.into()),
+            Format::Int16 => (i16::MIN.into(), i16::MAX as u64),
+            Format::Uint16 => (0, u16::MAX.into()),
+            Format::Uint32 => (0, u32::MAX.into()),
+            Format::Uint64 => (0, u64::MAX),
+            _ => return None,
+        })
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Uuid => "uuid",
@@ -531,6 +557,13 @@ impl Format {
             Format::Byte => "byte",
             Format::Int32 => "int32",
             Format::Int64 => "int64",
+            Format::Int8 => "int8",
+            Format::Uint8 => "uint8",
+            Format::Int16 => "int16",
+            Format::Uint16 => "uint16",
+            Format::Uint32 => "uint32",
+            Format::Uint64 => "uint64",
+            Format::GoogleDuration => "google-duration",
         }
     }
 }

@@ -2062,18 +2062,66 @@ impl Lowerer<'_, '_> {
             "byte" => Some(Format::Byte),
             "int32" => Some(Format::Int32),
             "int64" => Some(Format::Int64),
+            "int8" => Some(Format::Int8),
+            "uint8" => Some(Format::Uint8),
+            "int16" => Some(Format::Int16),
+            "uint16" => Some(Format::Uint16),
+            "uint32" => Some(Format::Uint32),
+            "uint64" => Some(Format::Uint64),
+            // Google's discovery formats, as its documentation defines them:
+            // `google-datetime` is an RFC 3339 date-time.
+            "google-datetime" => Some(Format::DateTime),
+            "google-duration" => Some(Format::GoogleDuration),
             // Every JSON number is a valid float or double for a validator;
             // `binary` is any octets (files in multipart bodies are checked
-            // by size and type) and `password` a display hint: OpenAPI
-            // formats with nothing to assert.
-            "float" | "double" | "binary" | "password" => None,
-            other => {
+            // by size and type), `password` a display hint, `commonmark`
+            // and `html` any text: registered formats with nothing to assert.
+            "float" | "double" | "binary" | "password" | "commonmark" | "html" => None,
+            // Defined by a registry, with something to assert that douane
+            // does not yet: a declared constraint left unenforced.
+            other if REGISTERED_UNASSERTED_FORMATS.contains(&other) => {
                 self.warn(at, format!("format \"{other}\" is not enforced"));
+                None
+            }
+            // Made up by the contract's authors: no definition to enforce.
+            // OpenAPI ("tools that do not recognize a specific format MAY
+            // default back to the type alone") and JSON Schema both have
+            // unknown formats ignored; the warning keeps it visible.
+            other => {
+                self.warn(at, format!("format \"{other}\" is in no format registry (OpenAPI, JSON Schema): ignored, as both specifications say of unknown formats"));
                 None
             }
         }
     }
 }
+
+/// Formats of the OpenAPI format registry and of JSON Schema that constrain
+/// values and are not asserted yet.
+const REGISTERED_UNASSERTED_FORMATS: &[&str] = &[
+    "idn-email",
+    "idn-hostname",
+    "iri",
+    "iri-reference",
+    "uri-template",
+    "json-pointer",
+    "relative-json-pointer",
+    "regex",
+    "date-time-local",
+    "time-local",
+    "char",
+    "decimal",
+    "decimal128",
+    "double-int",
+    "base64url",
+    "media-range",
+    "http-date",
+    "sf-binary",
+    "sf-boolean",
+    "sf-decimal",
+    "sf-integer",
+    "sf-string",
+    "sf-token",
+];
 
 /// Follows schemas that are nothing but a `$ref` to what they point at.
 pub fn resolve_alias(schemas: &[Schema], mut id: SchemaId) -> SchemaId {

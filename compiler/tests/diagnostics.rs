@@ -97,8 +97,27 @@ fn unenforceable_schema_keywords_fail_the_build() {
 fn warnings_do_not_fail_the_build() {
     check(
         &with_body(HEAD30, "{type: string, format: phone}"),
-        "ok\napi.yaml:9: warning: format \"phone\" is not enforced (at #/paths/~1x/post/requestBody/content/application~1json/schema/format)",
+        "ok\napi.yaml:9: warning: format \"phone\" is in no format registry (OpenAPI, JSON Schema): ignored, as both specifications say of unknown formats (at #/paths/~1x/post/requestBody/content/application~1json/schema/format)",
     );
+    // A registered format douane does not assert is a declared degradation.
+    check(
+        &with_body(HEAD30, "{type: string, format: uri-template}"),
+        "ok\napi.yaml:9: warning: format \"uri-template\" is not enforced (at #/paths/~1x/post/requestBody/content/application~1json/schema/format)",
+    );
+    // Registered formats with nothing to assert, and Google's, are silent.
+    for format in [
+        "html",
+        "commonmark",
+        "google-datetime",
+        "google-duration",
+        "uint64",
+        "int8",
+    ] {
+        check(
+            &with_body(HEAD30, &format!("{{type: string, format: {format}}}")),
+            "ok",
+        );
+    }
     // In 3.0, $ref replaces its siblings: say so rather than drop them silently.
     check(
         &format!(
@@ -250,7 +269,7 @@ fn external_references_resolve_relative_to_their_file() {
             ("shared/a.yaml", shared_a),
             ("shared/b.yaml", shared_b)
         ]),
-        "ok\nshared/b.yaml:1: warning: format \"iban\" is not enforced (at #/B/format)"
+        "ok\nshared/b.yaml:1: warning: format \"iban\" is in no format registry (OpenAPI, JSON Schema): ignored, as both specifications say of unknown formats (at #/B/format)"
     );
     let broken = with_body(HEAD30, "{$ref: 'shared/missing.yaml#/A'}");
     assert_eq!(
@@ -322,6 +341,6 @@ fn operations_and_property_maps_behind_references() {
             ("ops/x_post.yaml", op),
             ("ops/models.yaml", models)
         ]),
-        "ok\nops/models.yaml:2: warning: format \"cents\" is not enforced (at #/xprops/n/format)"
+        "ok\nops/models.yaml:2: warning: format \"cents\" is in no format registry (OpenAPI, JSON Schema): ignored, as both specifications say of unknown formats (at #/xprops/n/format)"
     );
 }

@@ -1042,7 +1042,14 @@ fn string_checks(id: SchemaId, s: &Schema) -> Option<TokenStream> {
             }
         });
     }
+    // Whether a string can get past `type` (formats that apply to numbers
+    // and strings only cost code where strings are possible).
+    let strings_possible = s
+        .types
+        .as_ref()
+        .is_none_or(|t| t.contains(&JsonType::String));
     let format = match s.format {
+        Some(Format::Int64 | Format::Uint64) if !strings_possible => None,
         Some(Format::Uuid) => Some(("is_uuid", "must be a uuid")),
         Some(Format::Date) => Some(("is_date", "must be a date (YYYY-MM-DD)")),
         Some(Format::DateTime) => Some(("is_date_time", "must be an RFC 3339 date-time")),
@@ -1055,7 +1062,27 @@ fn string_checks(id: SchemaId, s: &Schema) -> Option<TokenStream> {
         Some(Format::Uri) => Some(("is_uri", "must be an absolute URI")),
         Some(Format::UriReference) => Some(("is_uri_reference", "must be a URI reference")),
         Some(Format::Byte) => Some(("is_byte", "must be base64")),
-        Some(Format::Int32 | Format::Int64) | None => None,
+        Some(Format::GoogleDuration) => Some((
+            "is_google_duration",
+            "must be a duration in seconds such as 3.5s",
+        )),
+        // The registry applies `int64` and `uint64` to strings too (for
+        // languages without 64-bit numbers): decimal digits, in range.
+        Some(Format::Int64) => Some(("is_int64_text", "must be a 64-bit integer in decimal")),
+        Some(Format::Uint64) => Some((
+            "is_uint64_text",
+            "must be an unsigned 64-bit integer in decimal",
+        )),
+        // The other integer formats apply to numbers only.
+        Some(
+            Format::Int32
+            | Format::Int8
+            | Format::Uint8
+            | Format::Int16
+            | Format::Uint16
+            | Format::Uint32,
+        )
+        | None => None,
     };
     if let Some((func, msg)) = format {
         checks.push(format_check(func, msg));
@@ -1210,7 +1237,16 @@ fn number_checks(s: &Schema) -> Option<TokenStream> {
             let f = fail("format", message("must be a 64-bit integer"));
             checks.push(quote!(if !formats::is_int64(*n) { #f }));
         }
-        _ => {}
+        Some(format) => {
+            if let Some((min, max)) = format.integer_range() {
+                let f = fail(
+                    "format",
+                    message(&format!("must be an integer from {min} to {max}")),
+                );
+                checks.push(quote!(if !formats::is_integer_in(*n, #min, #max) { #f }));
+            }
+        }
+        None => {}
     }
     if checks.is_empty() {
         return None;

@@ -35,6 +35,55 @@ pub fn is_int64(n: Number) -> bool {
     }
 }
 
+/// An integer in `[min, max]`, compared exactly (`int8`, `uint8`, `int16`,
+/// `uint16`, `uint32`, `uint64`).
+pub fn is_integer_in(n: Number, min: i64, max: u64) -> bool {
+    match n {
+        Number::PosInt(u) => u <= max,
+        Number::NegInt(i) => i >= min,
+        Number::BigInt(_) => false,
+        // `max + 1` is exact for every range here (2^8 ... 2^64), unlike `max`.
+        Number::Float(f) => f.fract() == 0.0 && f >= min as f64 && f < max as f64 + 1.0,
+    }
+}
+
+/// `int64` written as a string: `-?` and decimal digits, in `i64`.
+pub fn is_int64_text(s: &str) -> bool {
+    plain_integer(s) && s.parse::<i64>().is_ok()
+}
+
+/// `uint64` written as a string: decimal digits, in `u64`.
+pub fn is_uint64_text(s: &str) -> bool {
+    plain_integer(s) && s.parse::<u64>().is_ok()
+}
+
+/// An optional `-` then at least one ASCII digit (no `+`, no spaces).
+fn plain_integer(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Google's `google-duration`: `-?` seconds, up to nine decimals, then `s`
+/// (`3.5s`, `-0.000000001s`), within protobuf's ±315,576,000,000 s.
+pub fn is_google_duration(s: &str) -> bool {
+    let Some(b) = s.as_bytes().strip_suffix(b"s") else {
+        return false;
+    };
+    let b = b.strip_prefix(b"-").unwrap_or(b);
+    let (seconds, nanos) = match b.iter().position(|&c| c == b'.') {
+        Some(dot) => (&b[..dot], Some(&b[dot + 1..])),
+        None => (b, None),
+    };
+    let digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
+    digits(seconds)
+        && seconds.len() <= 12
+        && std::str::from_utf8(seconds)
+            .ok()
+            .and_then(|t| t.parse::<u64>().ok())
+            .is_some_and(|n| n <= 315_576_000_000)
+        && nanos.is_none_or(|n| digits(n) && n.len() <= 9)
+}
+
 /// `8-4-4-4-12` hexadecimal digits (RFC 4122), any case.
 pub fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
@@ -740,6 +789,65 @@ mod tests {
         assert!(is_int32(Number::NegInt(-2_147_483_648)));
         assert!(!is_int32(Number::NegInt(-2_147_483_649)));
         assert!(!is_int32(Number::Float(0.5)));
+    }
+
+    #[test]
+    fn integer_ranges_are_exact_at_both_ends() {
+        assert!(is_integer_in(Number::PosInt(255), 0, 255));
+        assert!(!is_integer_in(Number::PosInt(256), 0, 255));
+        assert!(!is_integer_in(Number::NegInt(-1), 0, 255));
+        assert!(is_integer_in(Number::NegInt(-128), -128, 127));
+        assert!(!is_integer_in(Number::NegInt(-129), -128, 127));
+        assert!(is_integer_in(Number::PosInt(u64::MAX), 0, u64::MAX));
+        assert!(is_integer_in(
+            Number::Float(4_294_967_295.0),
+            0,
+            u32::MAX.into()
+        ));
+        assert!(!is_integer_in(
+            Number::Float(4_294_967_296.0),
+            0,
+            u32::MAX.into()
+        ));
+        assert!(!is_integer_in(
+            Number::Float(18_446_744_073_709_551_616.0),
+            0,
+            u64::MAX
+        ));
+        assert!(!is_integer_in(Number::Float(1.5), 0, 255));
+    }
+
+    #[test]
+    fn sixty_four_bit_integers_in_strings() {
+        check(
+            is_int64_text,
+            &["0", "-9223372036854775808", "9223372036854775807", "007"],
+            &["9223372036854775808", "+1", "1.0", "", "-", " 1", "1e3"],
+        );
+        check(
+            is_uint64_text,
+            &["0", "18446744073709551615"],
+            &["18446744073709551616", "-1", "+1", ""],
+        );
+    }
+
+    #[test]
+    fn google_duration() {
+        check(
+            is_google_duration,
+            &["3s", "3.5s", "-0.000000001s", "0s", "315576000000s"],
+            &[
+                "3",
+                "3.s",
+                ".5s",
+                "3.5 s",
+                "1.0000000001s",
+                "315576000001s",
+                "PT3S",
+                "-s",
+                "",
+            ],
+        );
     }
 
     /// A string format checker.

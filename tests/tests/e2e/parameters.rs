@@ -131,6 +131,20 @@ async fn query_parameters() {
             &[],
             &["query:ref format"],
         ),
+        // registry and Google formats
+        (
+            &format!("{p}?ttl=3.5s&seq=18446744073709551615&port=65535"),
+            &[],
+            &[],
+        ),
+        (&format!("{p}?ttl=3.5"), &[], &["query:ttl format"]),
+        (&format!("{p}?seq=-1"), &[], &["query:seq format"]),
+        (
+            &format!("{p}?seq=18446744073709551616"),
+            &[],
+            &["query:seq format"],
+        ),
+        (&format!("{p}?port=65536"), &[], &["query:port format"]),
         // boolean
         (&format!("{p}?flag=true"), &[], &[]),
         (&format!("{p}?flag=yes"), &[], &["query:flag type"]),
