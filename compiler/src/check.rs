@@ -134,16 +134,28 @@ pub fn schema_loops(schemas: &[Schema]) -> Vec<Diagnostic> {
 fn base_paths(apis: &[Api], diags: &mut Vec<Diagnostic>) {
     for (i, a) in apis.iter().enumerate() {
         for b in &apis[i + 1..] {
-            if overlaps(&a.base_path, &b.base_path) {
+            // Every base path of each (server variables may give several).
+            let all = |api: &'_ Api| {
+                std::iter::once(api.base_path.clone())
+                    .chain(api.other_base_paths.iter().cloned())
+                    .collect::<Vec<_>>()
+            };
+            let clash = all(a).into_iter().find_map(|pa| {
+                all(b)
+                    .into_iter()
+                    .find(|pb| overlaps(&pa, pb))
+                    .map(|pb| (pa, pb))
+            });
+            if let Some((pa, pb)) = clash {
                 diags.push(error(
                     &b.source,
                     b.base_path_line,
                     "/servers/0/url",
                     format!(
                         "base path \"{}\" of API {} overlaps base path \"{}\" of API {}",
-                        display(&b.base_path),
+                        display(&pb),
                         b.name,
-                        display(&a.base_path),
+                        display(&pa),
                         a.name
                     ),
                 ));

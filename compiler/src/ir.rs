@@ -34,6 +34,9 @@ pub struct Api {
     pub version: String,
     /// Path of the first `servers` URL, without trailing `/`; `""` for root.
     pub base_path: String,
+    /// More base paths the first server's variables allow (their `enum`
+    /// values), the default one excluded.
+    pub other_base_paths: Vec<String>,
     /// Line of `servers` in the root file, for diagnostics.
     pub base_path_line: Option<u32>,
     pub security_schemes: Vec<SecurityScheme>,

@@ -188,6 +188,10 @@ impl Lowerer<'_, '_> {
             .child("servers")
             .map(|s| self.server_path(&s))
             .unwrap_or_default();
+        let alternate_base_paths = root
+            .child("servers")
+            .map(|s| self.server_alternates(&s, &base_path))
+            .unwrap_or_default();
         let base_path_line = self
             .ws
             .line(&root.loc.child("servers").index(0).child("url"));
@@ -229,7 +233,14 @@ impl Lowerer<'_, '_> {
                 );
             }
         }
+        let document_base_path = base_path.clone();
         let (base_path, operations) = fold_server_paths(base_path, operations);
+        // Per-path servers moved the base: the alternatives no longer apply.
+        let other_base_paths = if base_path == document_base_path {
+            alternate_base_paths
+        } else {
+            Vec::new()
+        };
         let path_items = group_path_items(&operations);
         Some(Api {
             name: name.to_owned(),
@@ -238,6 +249,7 @@ impl Lowerer<'_, '_> {
             title,
             version,
             base_path,
+            other_base_paths,
             base_path_line,
             security_schemes: std::mem::take(&mut self.security_schemes),
             cors,
@@ -398,25 +410,67 @@ impl Lowerer<'_, '_> {
                 url = url.replace(&format!("{{{name}}}"), default);
             }
         }
-        let path = match url.split_once("://") {
-            Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
-            None => url.as_str(),
-        };
-        let path = path.split(['?', '#']).next().unwrap_or("");
+        let path = base_path_of(&url);
         if path.contains('{') {
             self.error(
                 &server.loc,
                 format!("server url path \"{path}\" has a variable without default"),
             );
         }
-        let path = path.trim_end_matches('/');
-        if path.is_empty() {
-            String::new()
-        } else if path.starts_with('/') {
-            path.to_owned()
-        } else {
-            format!("/{path}")
+        path
+    }
+
+    /// The other base paths the first server's variables allow: every
+    /// combination of the `enum` values of the variables in its path (the
+    /// host's do not change the path), `default` first; at most
+    /// [`MAX_BASE_PATHS`], beyond which only the default is served.
+    fn server_alternates(&mut self, servers: &Node, default: &str) -> Vec<String> {
+        let Some(server) = servers.item(0) else {
+            return Vec::new();
+        };
+        let value = server.value();
+        let (Some(url), Some(vars)) = (
+            value.get("url").and_then(Value::as_str),
+            value.get("variables").and_then(Value::as_object),
+        ) else {
+            return Vec::new();
+        };
+        let path_start = match url.split_once("://") {
+            Some((scheme, rest)) => scheme.len() + 3 + rest.find('/').unwrap_or(rest.len()),
+            None => 0,
+        };
+        let mut urls = vec![url.to_owned()];
+        for (name, var) in vars {
+            let placeholder = format!("{{{name}}}");
+            let default_value = var.get("default").and_then(Value::as_str).unwrap_or("");
+            let in_path = url[path_start..].contains(&placeholder);
+            let values: Vec<&str> = match var.get("enum").and_then(Value::as_array) {
+                Some(values) if in_path => values.iter().filter_map(Value::as_str).collect(),
+                _ => vec![default_value],
+            };
+            urls = urls
+                .iter()
+                .flat_map(|u| {
+                    let placeholder = &placeholder;
+                    values.iter().map(move |v| u.replace(placeholder, v))
+                })
+                .collect();
+            if urls.len() > MAX_BASE_PATHS {
+                self.warn(
+                    &server.loc,
+                    format!("server variables give more than {MAX_BASE_PATHS} base paths: only the default one is served"),
+                );
+                return Vec::new();
+            }
         }
+        let mut paths: Vec<String> = Vec::new();
+        for url in urls {
+            let path = base_path_of(&url);
+            if path != default && !path.contains('{') && !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+        paths
     }
 
     /// Reads `components/securitySchemes`. A scheme the gateway could not
@@ -2092,6 +2146,27 @@ impl Lowerer<'_, '_> {
                 None
             }
         }
+    }
+}
+
+/// Most base paths that server variables may give one API.
+const MAX_BASE_PATHS: usize = 16;
+
+/// The path of a server URL (absolute or relative), without query,
+/// fragment or trailing `/`, starting with `/` unless empty.
+fn base_path_of(url: &str) -> String {
+    let path = match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => url,
+    };
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let path = path.trim_end_matches('/');
+    if path.is_empty() {
+        String::new()
+    } else if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{path}")
     }
 }
 

@@ -24,6 +24,13 @@ pub fn render(api: &Api) -> String {
             &api.base_path
         }
     );
+    if !api.other_base_paths.is_empty() {
+        let _ = writeln!(
+            out,
+            "  also served at (server variables): {}",
+            api.other_base_paths.join(", ")
+        );
+    }
     if let Some(cors) = &api.cors {
         let _ = writeln!(
             out,

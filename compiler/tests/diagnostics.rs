@@ -344,3 +344,40 @@ fn operations_and_property_maps_behind_references() {
         "ok\nops/models.yaml:2: warning: format \"cents\" is in no format registry (OpenAPI, JSON Schema): ignored, as both specifications say of unknown formats (at #/xprops/n/format)"
     );
 }
+
+/// The base paths an API gets from its first server's variables.
+fn base_paths(servers: &str) -> (String, Vec<String>, String) {
+    let spec = format!("{HEAD30}servers:\n{servers}paths: {{}}\n");
+    let reader = |_: &str| Ok::<String, String>(spec.clone());
+    let apis = douane_compiler::lower(&["api.yaml".to_owned()], &reader).expect("compiles");
+    let warnings = diagnostics(&[("api.yaml", &spec)]);
+    (
+        apis[0].base_path.clone(),
+        apis[0].other_base_paths.clone(),
+        warnings,
+    )
+}
+
+#[test]
+fn server_variables_in_the_path_give_more_base_paths() {
+    let (base, others, _) = base_paths(
+        "  - url: 'https://{region}.x.example/{v}/api'\n    variables:\n      region: {default: eu, enum: [eu, us]}\n      v: {default: v1, enum: [v1, v2, v3]}\n",
+    );
+    assert_eq!(base, "/v1/api");
+    assert_eq!(others, ["/v2/api", "/v3/api"]);
+    // Only the host varies: one base path.
+    let (base, others, _) = base_paths(
+        "  - url: 'https://{region}.x.example/api'\n    variables:\n      region: {default: eu, enum: [eu, us]}\n",
+    );
+    assert_eq!((base.as_str(), others.len()), ("/api", 0));
+    // Too many combinations: the default only, with a warning.
+    let many = (0..20)
+        .map(|i| format!("v{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (base, others, warnings) = base_paths(&format!(
+        "  - url: '/{{a}}/{{b}}'\n    variables:\n      a: {{default: v0, enum: [{many}]}}\n      b: {{default: x, enum: [x, y]}}\n"
+    ));
+    assert_eq!((base.as_str(), others.len()), ("/v0/x", 0));
+    assert!(warnings.contains("more than 16 base paths"), "{warnings}");
+}

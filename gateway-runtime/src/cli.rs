@@ -327,6 +327,14 @@ COMPILED APIS:
             "",
             env_var(api.name, "UPSTREAM"),
         );
+        if !api.other_base_paths.is_empty() {
+            let _ = writeln!(
+                out,
+                "    {:<20} also at: {} (server variables)",
+                "",
+                api.other_base_paths.join(", ")
+            );
+        }
     }
     out
 }
@@ -348,6 +356,7 @@ mod tests {
             version: "1.2",
             source: "pet-store.yaml",
             base_path: "",
+            other_base_paths: &[],
             cors: None,
             route: no_route,
             path_items: &[],

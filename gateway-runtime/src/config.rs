@@ -496,14 +496,23 @@ impl Config {
                     path: base_path,
                 });
             }
+            // Without an override, the contract's server variables may add
+            // base paths; an override replaces them all.
+            let overridden = settings.is_some_and(|s| s.base_path.is_some());
+            let mut base_paths = vec![base_path];
+            if !overridden {
+                base_paths.extend(api.other_base_paths.iter().map(|p| (*p).to_owned()));
+            }
             for other in &resolved {
-                if overlap(&other.base_path, &base_path) {
-                    return Err(ConfigError::OverlappingBasePaths {
-                        a: contract.apis[other.index].name.to_owned(),
-                        a_path: other.base_path.clone(),
-                        b: api.name.to_owned(),
-                        b_path: base_path,
-                    });
+                for a_path in &other.base_paths {
+                    if let Some(b_path) = base_paths.iter().find(|b| overlap(a_path, b)) {
+                        return Err(ConfigError::OverlappingBasePaths {
+                            a: contract.apis[other.index].name.to_owned(),
+                            a_path: a_path.clone(),
+                            b: api.name.to_owned(),
+                            b_path: b_path.clone(),
+                        });
+                    }
                 }
             }
             if let Some(settings) = settings {
@@ -523,7 +532,7 @@ impl Config {
             }
             resolved.push(ResolvedApi {
                 index,
-                base_path,
+                base_paths,
                 upstream,
             });
         }
@@ -576,7 +585,9 @@ impl Config {
 pub struct ResolvedApi {
     /// Index into `Contract::apis`.
     pub index: usize,
-    pub base_path: String,
+    /// Where the API is served: the base path (the contract's or the
+    /// override), then those the contract's server variables add.
+    pub base_paths: Vec<String>,
     pub upstream: Upstream,
 }
 
@@ -613,6 +624,7 @@ mod tests {
             version: "1",
             source: "x.yaml",
             base_path,
+            other_base_paths: &[],
             cors: None,
             route: no_route,
             path_items: &[],
@@ -751,6 +763,42 @@ mod tests {
             &[("DOUANE_LISTEN", "nope")],
             "invalid $DOUANE_LISTEN: invalid socket address syntax",
         );
+    }
+
+    static VARIANTS: Contract = Contract {
+        apis: &[
+            Api {
+                other_base_paths: &["/v2", "/v3"],
+                ..api("pets", "/v1")
+            },
+            api("shop", "/v3/shop"),
+        ],
+    };
+
+    #[test]
+    fn server_variable_base_paths_are_served_unless_overridden() {
+        let resolve = |env: &[(&str, &str)]| {
+            let mut config = Config::default();
+            for name in ["pets", "shop"] {
+                config.apis.insert(name.into(), ApiConfig::upstream("mock"));
+            }
+            config
+                .apply_env(&VARIANTS, |k| {
+                    env.iter()
+                        .find(|(n, _)| *n == k)
+                        .map(|(_, v)| v.to_string())
+                })
+                .unwrap();
+            config.resolve(&VARIANTS)
+        };
+        assert_eq!(
+            resolve(&[]).unwrap_err().to_string(),
+            "apis `pets` (base path `/v3`) and `shop` (base path `/v3/shop`) overlap"
+        );
+        let resolved = resolve(&[("DOUANE_API_SHOP_BASE_PATH", "/shop")]).unwrap();
+        assert_eq!(resolved[0].base_paths, ["/v1", "/v2", "/v3"]);
+        let resolved = resolve(&[("DOUANE_API_PETS_BASE_PATH", "/pets")]).unwrap();
+        assert_eq!(resolved[0].base_paths, ["/pets"]);
     }
 
     #[test]

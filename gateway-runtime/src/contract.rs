@@ -30,6 +30,9 @@ pub struct Api {
     /// Path prefix from the first `servers` URL, without trailing slash
     /// (empty for the root). The deployment config may override it.
     pub base_path: &'static str,
+    /// More base paths the contract's server variables allow (their `enum`
+    /// values); served too unless the config overrides the base path.
+    pub other_base_paths: &'static [&'static str],
     /// `x-douane-cors`: preflights answered, CORS headers on responses.
     pub cors: Option<&'static Cors>,
     /// Compiled router: maps the request path below `base_path` (starting

@@ -26,13 +26,16 @@ pub struct Routes {
 
 impl Routes {
     pub fn new(contract: &'static Contract, resolved: Vec<ResolvedApi>) -> Routes {
+        // One mount per base path: an API may be served at several.
         let mut mounts: Vec<Mount> = resolved
             .into_iter()
-            .map(|r| Mount {
-                api: &contract.apis[r.index],
-                index: r.index,
-                base_path: r.base_path.into_boxed_str(),
-                upstream: r.upstream,
+            .flat_map(|r| {
+                r.base_paths.into_iter().map(move |base_path| Mount {
+                    api: &contract.apis[r.index],
+                    index: r.index,
+                    base_path: base_path.into_boxed_str(),
+                    upstream: r.upstream.clone(),
+                })
             })
             .collect();
         mounts.sort_by_key(|m| std::cmp::Reverse(m.base_path.len()));

@@ -233,6 +233,7 @@ impl<'a> Emitter<'a> {
             &api.source,
             &api.base_path,
         );
+        let other_base_paths = &api.other_base_paths;
         let cors = match &api.cors {
             None => quote!(None),
             Some(c) => {
@@ -341,6 +342,7 @@ impl<'a> Emitter<'a> {
                     version: #version,
                     source: #source,
                     base_path: #base_path,
+                    other_base_paths: &[#(#other_base_paths),*],
                     cors: #cors,
                     route,
                     path_items: PATH_ITEMS,

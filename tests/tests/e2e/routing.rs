@@ -267,6 +267,32 @@ async fn swagger_2_contracts_are_enforced() {
     .await;
 }
 
+/// Server variables: every `enum` value of a variable in the server URL's
+/// path is a base path of its own; the host's variables change nothing.
+#[tokio::test]
+async fn server_variables_give_every_base_path() {
+    let t = Setup::start().await;
+    t.check_table(&[
+        (Req::new("PURGE", "/reports/cache/home"), Expect::Forwarded),
+        (
+            Req::new("PURGE", "/reports-archive/cache/home"),
+            Expect::Forwarded,
+        ),
+        (
+            Req::new("PURGE", "/reports-archive/cache/Home1"),
+            Expect::Rejected(400, &["path:key pattern"]),
+        ),
+        (
+            Req::new("PURGE", "/reports-old/cache/home"),
+            Expect::Rejected(404, &[]),
+        ),
+    ])
+    .await;
+    // The upstream gets the path as the client sent it.
+    let last = t.upstream.requests().pop().unwrap();
+    assert_eq!(last.target, "/reports-archive/cache/home");
+}
+
 /// OpenAPI 3.2: the QUERY method, an extension method from
 /// `additionalOperations`, and the whole query string as one JSON value.
 #[tokio::test]
