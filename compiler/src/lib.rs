@@ -133,7 +133,9 @@ pub fn compile_schema(
 /// Compiles the root documents `files` into Rust code.
 pub fn compile(files: &[String], reader: &Reader<'_>) -> Result<Output, Diagnostics> {
     let apis = lower(files, reader)?;
-    let outputs = apis
+    // Each module is emitted and formatted once (the largest contracts
+    // spend most of their generation time there).
+    let outputs: Vec<ApiOutput> = apis
         .iter()
         .map(|api| ApiOutput {
             name: api.name.clone(),
@@ -142,9 +144,10 @@ pub fn compile(files: &[String], reader: &Reader<'_>) -> Result<Output, Diagnost
             surface: surface::render(api),
         })
         .collect();
+    let modules: Vec<String> = outputs.iter().map(|o| o.code.clone()).collect();
     Ok(Output {
+        code: emit::contract_file(&apis, &modules),
         apis: outputs,
-        code: emit::contract_file(&apis),
         warnings: apis
             .iter()
             .flat_map(|a| a.warnings.iter().cloned())

@@ -70,6 +70,9 @@ fn run() -> Result<ExitCode, String> {
         },
         "generate" => match douane_compiler::compile(&files, &reader) {
             Ok(out) => {
+                for w in &out.warnings {
+                    eprintln!("{w}");
+                }
                 print!("{}", out.code);
                 Ok(ExitCode::SUCCESS)
             }
