@@ -13,6 +13,9 @@
 #   DOUANE_CORPUS_GITHUB   plain | deref | both: which GitHub documents (default: plain)
 #   DOUANEC                a douanec binary to use instead of building one
 #   CARGO_TARGET_DIR       where to build douanec (default: $DOUANE_CORPUS_CACHE/target)
+#   DOUANE_CORPUS_JSON_CHECK=1  also compare the compiler's JSON reader with its
+#                          YAML reader on every JSON file of the cache (value and
+#                          line of every node; about 7 min in release)
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -63,4 +66,9 @@ step "running $douanec on each document ($jobs at a time, ${timeout}s per stage)
 python3 "$here/corpus.py" --cache "$cache" --douanec "$douanec" --jobs "$jobs" \
     --timeout "$timeout" --mem-mb "$mem" --github "$github" \
     --revision "$rev" "$@" | tee "$cache/report.txt"
+if [[ "${DOUANE_CORPUS_JSON_CHECK:-}" == 1 ]]; then
+    step "JSON reader against YAML reader on every JSON file of the cache"
+    (cd "$root" && DOUANE_JSON_CORPUS="$cache/npm/node_modules" cargo test --release -q \
+        -p douane-compiler json_corpus -- --ignored --nocapture | grep -E '^json corpus|^gave up')
+fi
 step "done; report in $cache/report.txt, per-document results in $cache/results.tsv"

@@ -348,10 +348,10 @@ mod tests {
         assert!(parse(&deep, 16).is_none());
     }
 
-    /// Both paths on every `.json` file under `$DOUANE_JSON_CORPUS` (e.g.
-    /// the corpus check's npm cache); run by hand:
-    /// `DOUANE_JSON_CORPUS=~/.cache/douane-corpus/npm cargo test --release
-    /// -p douane-compiler json_corpus -- --ignored --nocapture`.
+    /// Both paths on every `.json` file under `$DOUANE_JSON_CORPUS`: the
+    /// corpus check runs it on its npm cache (`DOUANE_CORPUS_JSON_CHECK=1
+    /// tests/corpus/check.sh`; minutes in release, hence not in the default
+    /// test run).
     #[test]
     #[ignore]
     fn json_corpus_reads_as_the_yaml_path_reads_it() {
