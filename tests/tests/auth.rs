@@ -600,14 +600,55 @@ async fn the_registry_reloads_on_change_and_keeps_the_old_one_when_the_new_is_in
 #[cfg(unix)]
 static SIGHUP_TESTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// A test's right to send SIGHUP to its own process.
+#[cfg(unix)]
+struct Hangup {
+    _one_at_a_time: tokio::sync::MutexGuard<'static, ()>,
+    signal: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Hangup {
+    /// Waits for the other SIGHUP tests; from here on SIGHUP is handled by
+    /// tokio in this process, so it cannot terminate the test binary.
+    async fn take() -> Hangup {
+        let guard = SIGHUP_TESTS.lock().await;
+        let signal =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).unwrap();
+        Hangup {
+            _one_at_a_time: guard,
+            signal,
+        }
+    }
+
+    /// Sends SIGHUP to this process and waits until it has arrived.
+    async fn send(&mut self) {
+        let status = std::process::Command::new("kill")
+            .args(["-HUP", &std::process::id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        self.signal.recv().await;
+    }
+}
+
+/// Writes `text` to `path` and puts its modification time back: only a
+/// signal can then tell the watchers.
+fn write_keeping_mtime(path: &std::path::Path, text: &str) {
+    let modified = std::fs::metadata(path).unwrap().modified().unwrap();
+    std::fs::write(path, text).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+}
+
 #[cfg(unix)]
 #[tokio::test]
 async fn sighup_reloads_the_registry_at_once() {
-    let _one_at_a_time = SIGHUP_TESTS.lock().await;
-    // From here on SIGHUP is handled by tokio in this process, whatever
-    // the test timing: it cannot terminate the test binary.
-    let mut hangup =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).unwrap();
+    let mut hangup = Hangup::take().await;
     let s = Secured::start("sighup").await;
     let path = s.dir.join("consumers.toml");
     // Let the registry watcher subscribe to SIGHUP.
@@ -617,27 +658,14 @@ async fn sighup_reloads_the_registry_at_once() {
     text.push_str(&format!(
         "\n[[consumer]]\nid = \"erin\"\napis = [\"secure\"]\napi_keys = [\"{entry}\"]\n"
     ));
-    // Same modification time as before: only the signal can tell.
-    let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
-    std::fs::write(&path, &text).unwrap();
-    std::fs::File::options()
-        .write(true)
-        .open(&path)
-        .unwrap()
-        .set_modified(modified)
-        .unwrap();
+    write_keeping_mtime(&path, &text);
     tokio::time::sleep(Duration::from_millis(400)).await;
     s.refused(
         Req::get("/secure/orders").header("X-API-Key", &new_key),
         401,
     )
     .await;
-    let status = std::process::Command::new("kill")
-        .args(["-HUP", &std::process::id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    hangup.recv().await;
+    hangup.send().await;
     let admitted = s.eventually_admitted_with(&new_key).await;
     assert!(admitted, "SIGHUP did not reload the registry");
 }
@@ -1141,10 +1169,8 @@ async fn tokens_from_a_jwks_url_and_introspection() {
 #[cfg(unix)]
 #[tokio::test]
 async fn sighup_reloads_the_tls_certificate_without_dropping_connections() {
-    let _one_at_a_time = SIGHUP_TESTS.lock().await;
     use douane_tests::tls_support::{Ca, TempDir, TlsConn, client_config, write_leaf};
-    let mut hangup =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).unwrap();
+    let mut hangup = Hangup::take().await;
     let pki = TempDir::new("auth-sighup-tls");
     let ca = Ca::new("Server CA");
     let (cert, key) = write_leaf(&pki, "server", &ca.server("gateway A"));
@@ -1173,28 +1199,15 @@ async fn sighup_reloads_the_tls_certificate_without_dropping_connections() {
     assert_eq!(old.get("/secure/public").await.unwrap().0, 200);
 
     let b = ca.server("gateway B");
-    for (path, pem) in [(&cert, b.cert_pem()), (&key, b.key_pem())] {
-        let modified = std::fs::metadata(path).unwrap().modified().unwrap();
-        std::fs::write(path, pem).unwrap();
-        std::fs::File::options()
-            .write(true)
-            .open(path)
-            .unwrap()
-            .set_modified(modified)
-            .unwrap();
-    }
+    write_keeping_mtime(&cert, &b.cert_pem());
+    write_keeping_mtime(&key, &b.key_pem());
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         connect().await.unwrap().server_cert,
         first,
         "no reload without the signal"
     );
-    let status = std::process::Command::new("kill")
-        .args(["-HUP", &std::process::id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    hangup.recv().await;
+    hangup.send().await;
     let mut reloaded = false;
     for _ in 0..50 {
         if connect().await.unwrap().server_cert != first {
