@@ -50,12 +50,22 @@ impl Idp {
     }
 
     fn sign(&self, kid: &str, claims: &Value) -> String {
-        let header = Header {
-            kid: Some(kid.to_owned()),
-            ..Header::new(Algorithm::ES256)
-        };
-        jsonwebtoken::encode(&header, claims, &EncodingKey::from_ec_der(&self.pkcs8)).unwrap()
+        sign(
+            Algorithm::ES256,
+            kid,
+            claims,
+            &EncodingKey::from_ec_der(&self.pkcs8),
+        )
     }
+}
+
+/// A JWT of `claims` signed with `key` under `alg`, naming key `kid`.
+fn sign(alg: Algorithm, kid: &str, claims: &Value, key: &EncodingKey) -> String {
+    let header = Header {
+        kid: Some(kid.to_owned()),
+        ..Header::new(alg)
+    };
+    jsonwebtoken::encode(&header, claims, key).unwrap()
 }
 
 fn now() -> u64 {
@@ -775,11 +785,12 @@ async fn token_attacks_are_rejected() {
     ));
     attacks.push(("HS256 with the public key as secret", {
         let secret = s.idp.jwk.to_string();
-        let header = Header {
-            kid: Some("k1".into()),
-            ..Header::new(Algorithm::HS256)
-        };
-        jsonwebtoken::encode(&header, &good, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+        sign(
+            Algorithm::HS256,
+            "k1",
+            &good,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
     }));
     let with = |k: &str, v: Value| {
         let mut c = good.clone();
@@ -1110,36 +1121,24 @@ async fn tokens_from_a_jwks_url_and_introspection() {
     let bearer = |token: &str| {
         Req::get("/secure/bearer").header("Authorization", &format!("Bearer {token}"))
     };
-    let rs256 = {
-        let header = Header {
-            kid: Some("rsa-1".into()),
-            ..Header::new(Algorithm::RS256)
-        };
-        jsonwebtoken::encode(
-            &header,
-            &claims("batch-job", "orders:read"),
-            &EncodingKey::from_rsa_pem(RSA_PRIVATE_PEM).unwrap(),
-        )
-        .unwrap()
-    };
+    let rs256 = sign(
+        Algorithm::RS256,
+        "rsa-1",
+        &claims("batch-job", "orders:read"),
+        &EncodingKey::from_rsa_pem(RSA_PRIVATE_PEM).unwrap(),
+    );
     let got = s.admitted(bearer(&rs256)).await;
     assert_eq!(got.header("x-douane-consumer"), Some("bearer:batch-job"));
     assert_eq!(idp_log.lock().unwrap().jwks, 1, "the JWKS was fetched once");
     s.admitted(bearer(&rs256)).await;
     assert_eq!(idp_log.lock().unwrap().jwks, 1, "and then cached");
     // The classic confusion: HS256 keyed with the RSA public key.
-    let confused = {
-        let header = Header {
-            kid: Some("rsa-1".into()),
-            ..Header::new(Algorithm::HS256)
-        };
-        jsonwebtoken::encode(
-            &header,
-            &claims("batch-job", "orders:read"),
-            &EncodingKey::from_secret(RSA_PUBLIC_PEM),
-        )
-        .unwrap()
-    };
+    let confused = sign(
+        Algorithm::HS256,
+        "rsa-1",
+        &claims("batch-job", "orders:read"),
+        &EncodingKey::from_secret(RSA_PUBLIC_PEM),
+    );
     s.refused(bearer(&confused), 401).await;
     // Opaque tokens go to the introspection endpoint; answers are cached.
     let got = s.admitted(bearer("opaque-good")).await;

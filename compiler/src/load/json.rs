@@ -348,17 +348,10 @@ mod tests {
         assert!(parse(&deep, 16).is_none());
     }
 
-    /// Both paths on every `.json` file under `$DOUANE_JSON_CORPUS`: the
-    /// corpus check runs it on its npm cache (`DOUANE_CORPUS_JSON_CHECK=1
-    /// tests/corpus/check.sh`; minutes in release, hence not in the default
-    /// test run).
-    #[test]
-    #[ignore]
-    fn json_corpus_reads_as_the_yaml_path_reads_it() {
-        let Some(root) = std::env::var_os("DOUANE_JSON_CORPUS") else {
-            return;
-        };
-        let mut stack = vec![std::path::PathBuf::from(root)];
+    /// Reads every `.json` file under `root` both ways; asserts identical
+    /// results. Returns (identical, left to the YAML path, refused by it).
+    fn compare_tree(root: std::path::PathBuf) -> (usize, usize, usize) {
+        let mut stack = vec![root];
         let (mut same_files, mut fast_gave_up, mut yaml_refused) = (0, 0, 0);
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(&dir).unwrap().flatten() {
@@ -387,9 +380,33 @@ mod tests {
                 same_files += 1;
             }
         }
-        println!(
-            "json corpus: {same_files} files read identically, {fast_gave_up} left to the YAML path, {yaml_refused} refused by the YAML path"
+        (same_files, fast_gave_up, yaml_refused)
+    }
+
+    /// Both paths on every file of the JSON-Schema-Test-Suite (real JSON,
+    /// beside the checkout as in CI), and, when `$DOUANE_JSON_CORPUS` names
+    /// a directory, on every `.json` file under it: the corpus check does
+    /// that on its npm cache (`DOUANE_CORPUS_JSON_CHECK=1
+    /// tests/corpus/check.sh`: 2,655 files, identical).
+    #[test]
+    fn real_json_reads_as_the_yaml_path_reads_it() {
+        let suite = std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/conformance/json-schema-test-suite"
+        ));
+        let (same, gave_up, refused) = compare_tree(suite);
+        assert!(
+            same >= 150,
+            "the suite was not found or is incomplete: {same} files"
         );
+        assert_eq!(gave_up, 0, "the JSON path gave up on suite files");
+        println!("json suite: {same} files read identically, {refused} refused by the YAML path");
+        if let Some(root) = std::env::var_os("DOUANE_JSON_CORPUS") {
+            let (same, gave_up, refused) = compare_tree(root.into());
+            println!(
+                "json corpus: {same} files read identically, {gave_up} left to the YAML path, {refused} refused by the YAML path"
+            );
+        }
     }
 
     #[test]
