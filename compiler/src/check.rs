@@ -8,11 +8,23 @@ use crate::ir::{Api, Schema, SchemaId};
 use crate::lower::{parse_template, shape_key};
 
 /// Reports every conflict in `apis`.
-pub fn check(apis: &[Api]) -> Vec<Diagnostic> {
+/// Returns the errors; what an API lets pass unenforced becomes one of its
+/// warnings instead.
+pub fn check(apis: &mut [Api]) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
-    for api in apis {
-        routes(api, &mut diags);
-        diags.extend(schema_loops(&api.schemas));
+    for api in apis.iter_mut() {
+        let mut found = Vec::new();
+        routes(api, &mut found);
+        found.extend(schema_loops(&api.schemas));
+        for d in found {
+            if d.severity == Severity::Warning {
+                api.warnings.push(d);
+            } else {
+                diags.push(d);
+            }
+        }
+        api.warnings.sort();
+        api.warnings.dedup();
     }
     base_paths(apis, &mut diags);
     diags
@@ -29,7 +41,9 @@ fn error(file: &str, line: Option<u32>, pointer: &str, message: String) -> Diagn
 }
 
 /// Two templates of the same shape (equal up to parameter names) declaring
-/// the same method would match the same requests: refused, naming both.
+/// the same method would match the same requests: refused, naming both,
+/// unless the API lets route conflicts pass (the router then gives the
+/// request to the first whose parameters are valid).
 fn routes(api: &Api, diags: &mut Vec<Diagnostic>) {
     let mut seen: HashMap<(String, &str), &str> = HashMap::new();
     for op in &api.operations {
@@ -46,18 +60,30 @@ fn routes(api: &Api, diags: &mut Vec<Diagnostic>) {
             op.method.as_str(),
         );
         if let Some(first) = seen.insert(key, &op.template) {
-            diags.push(error(
+            let conflict = format!(
+                "{} {} and {} {} match the same requests",
+                op.method.as_str(),
+                first,
+                op.method.as_str(),
+                op.template
+            );
+            let mut d = error(
                 &op.origin.file,
                 op.origin.line,
                 &op.origin.pointer,
-                format!(
-                    "{} {} and {} {} match the same requests",
-                    op.method.as_str(),
-                    first,
-                    op.method.as_str(),
-                    op.template
-                ),
-            ));
+                String::new(),
+            );
+            if api.unenforced.route_conflict {
+                d.severity = Severity::Warning;
+                d.message = format!(
+                    "{conflict}: the first whose parameters are valid takes a request, so the other is not enforced where both accept it (allowed: route-conflict)"
+                );
+            } else {
+                d.message = format!(
+                    "{conflict} (to let the first whose parameters are valid take a request: x-douane-allow-unenforced: [route-conflict])"
+                );
+            }
+            diags.push(d);
         }
     }
 }

@@ -36,6 +36,11 @@ pub fn reader(base: &Path) -> impl Fn(&str) -> Result<String, String> + '_ {
 /// Compiles every contract of a specs directory, as `build.rs` files do:
 /// the output, or every diagnostic as one message naming the directory.
 pub fn compile_dir(specs: &Path) -> Result<crate::Output, String> {
+    compile_dir_with(specs, &crate::Options::default())
+}
+
+/// [`compile_dir`], with options.
+pub fn compile_dir_with(specs: &Path, options: &crate::Options) -> Result<crate::Output, String> {
     let files = root_files(specs)?;
     if files.is_empty() {
         return Err(format!(
@@ -43,6 +48,6 @@ pub fn compile_dir(specs: &Path) -> Result<crate::Output, String> {
             specs.display()
         ));
     }
-    crate::compile(&files, &reader(specs))
+    crate::compile_with(&files, &reader(specs), options)
         .map_err(|d| format!("{d}\n(contracts in {})", specs.display()))
 }

@@ -44,11 +44,94 @@ pub struct Api {
     pub cors: Option<Cors>,
     pub path_items: Vec<PathItem>,
     pub operations: Vec<Operation>,
+    /// What this API lets pass unenforced (the build's permission and the
+    /// document's own).
+    pub unenforced: Unenforced,
     /// Every schema used by a request, indexed by [`SchemaId`].
     pub schemas: Vec<Schema>,
-    /// What is declared but not enforced (never an unenforced constraint:
-    /// those are errors).
+    /// What is declared but not enforced: annotations and unknown formats,
+    /// and the constraints [`Unenforced`] let pass (never silently: without
+    /// that permission, each is an error).
     pub warnings: Vec<Diagnostic>,
+}
+
+/// Constraints the gateway cannot enforce as written, which the build
+/// refuses unless told to let them pass unenforced: by the document
+/// (`x-douane-allow-unenforced: [kinds]` at its root) or by the build
+/// (`douanec --allow-unenforced kinds`, `DOUANE_ALLOW_UNENFORCED=kinds`).
+/// Each constraint let through is a warning that names it, in the build
+/// output and the contract surface.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unenforced {
+    /// `parameter-serialisation`: a parameter or form field whose value
+    /// OpenAPI gives no defined serialisation for (arrays of objects in a
+    /// query...): checked for presence, forwarded unread.
+    pub serialisation: bool,
+    /// `pattern`: a `pattern` no engine can run as ECMA-262 means it (an
+    /// invalid or over-large expression): not checked.
+    pub pattern: bool,
+    /// `route-conflict`: same-method templates that match the same
+    /// requests: the first (in document order) whose parameters are valid
+    /// takes the request, which the others never see when both accept it.
+    pub route_conflict: bool,
+    /// `request-body`: a request body declared without any media type:
+    /// size-limited only.
+    pub request_body: bool,
+}
+
+impl Unenforced {
+    /// The kinds, as written in the annotation and the flag.
+    pub const KINDS: [&'static str; 4] = [
+        "parameter-serialisation",
+        "pattern",
+        "route-conflict",
+        "request-body",
+    ];
+
+    /// Every kind.
+    pub const ALL: Unenforced = Unenforced {
+        serialisation: true,
+        pattern: true,
+        route_conflict: true,
+        request_body: true,
+    };
+
+    /// Allows `kind` (one of [`Self::KINDS`], or `all`); `false` if unknown.
+    pub fn allow(&mut self, kind: &str) -> bool {
+        match kind.trim() {
+            "all" => *self = Self::ALL,
+            "parameter-serialisation" => self.serialisation = true,
+            "pattern" => self.pattern = true,
+            "route-conflict" => self.route_conflict = true,
+            "request-body" => self.request_body = true,
+            _ => return false,
+        }
+        true
+    }
+
+    /// Parses a comma-separated list (`pattern,route-conflict`, `all`).
+    pub fn parse(list: &str) -> Result<Unenforced, String> {
+        let mut allowed = Unenforced::default();
+        for kind in list.split(',').filter(|k| !k.trim().is_empty()) {
+            if !allowed.allow(kind) {
+                return Err(format!(
+                    "unknown kind \"{}\" of unenforced constraint (known: all, {})",
+                    kind.trim(),
+                    Self::KINDS.join(", ")
+                ));
+            }
+        }
+        Ok(allowed)
+    }
+
+    pub fn union(self, other: Unenforced) -> Unenforced {
+        Unenforced {
+            serialisation: self.serialisation || other.serialisation,
+            pattern: self.pattern || other.pattern,
+            route_conflict: self.route_conflict || other.route_conflict,
+            request_body: self.request_body || other.request_body,
+        }
+    }
 }
 
 /// Cross-origin resource sharing, from the document's `x-douane-cors`.
@@ -341,6 +424,9 @@ pub enum Shape {
     Object(Vec<(String, Kind)>, Kind),
     /// Described with `content`: the text is a document of this kind.
     Content(ContentKind),
+    /// A serialisation OpenAPI leaves undefined, let pass by
+    /// [`Unenforced::serialisation`]: present or absent, never read.
+    Opaque,
 }
 
 /// How a `content` parameter's text is checked.
@@ -674,6 +760,9 @@ pub struct Pattern {
     /// For a linear pattern whose automaton is small: its DFA tables,
     /// walked by the generated code instead of running `regex`.
     pub dfa: Option<Dfa>,
+    /// How the translation read what ECMA-262 does not define (Java's
+    /// `\p{Alpha}`...): warnings, listed in the surface.
+    pub notes: Vec<String>,
 }
 
 /// A pattern's DFA, as the generated code walks it: state 0 is the start;

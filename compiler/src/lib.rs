@@ -52,9 +52,40 @@ pub fn api_name(file: &str) -> String {
     base.split('.').next().unwrap_or(base).to_owned()
 }
 
+/// How the build treats what it cannot enforce.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// What may pass unenforced (with a warning) instead of failing the
+    /// build; each document may allow more.
+    pub allow_unenforced: ir::Unenforced,
+}
+
+impl Options {
+    /// The build's options from the environment: `DOUANE_ALLOW_UNENFORCED`
+    /// (a comma-separated list of [`ir::Unenforced::KINDS`], or `all`).
+    pub fn from_env() -> Result<Options, String> {
+        let allow_unenforced = match std::env::var("DOUANE_ALLOW_UNENFORCED") {
+            Ok(list) => {
+                ir::Unenforced::parse(&list).map_err(|e| format!("DOUANE_ALLOW_UNENFORCED: {e}"))?
+            }
+            Err(_) => ir::Unenforced::default(),
+        };
+        Ok(Options { allow_unenforced })
+    }
+}
+
 /// Lowers and checks the root documents `files` (names passed to `reader`),
 /// reporting every problem found.
 pub fn lower(files: &[String], reader: &Reader<'_>) -> Result<Vec<ir::Api>, Diagnostics> {
+    lower_with(files, reader, &Options::default())
+}
+
+/// [`lower`], with options.
+pub fn lower_with(
+    files: &[String],
+    reader: &Reader<'_>,
+    options: &Options,
+) -> Result<Vec<ir::Api>, Diagnostics> {
     let mut ws = Workspace::new(reader);
     let mut apis = Vec::new();
     let mut diags = Vec::new();
@@ -76,7 +107,7 @@ pub fn lower(files: &[String], reader: &Reader<'_>) -> Result<Vec<ir::Api>, Diag
             continue;
         }
         names.push(name.clone());
-        let (api, mut found) = lower::lower_api(&mut ws, &name, file);
+        let (api, mut found) = lower::lower_api(&mut ws, &name, file, options.allow_unenforced);
         if let Some(mut api) = api {
             api.warnings = found
                 .iter()
@@ -89,7 +120,7 @@ pub fn lower(files: &[String], reader: &Reader<'_>) -> Result<Vec<ir::Api>, Diag
         }
         diags.append(&mut found);
     }
-    diags.extend(check::check(&apis));
+    diags.extend(check::check(&mut apis));
     if diags.iter().any(|d| d.severity == Severity::Error) {
         diags.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.cmp(b)));
         diags.dedup();
@@ -132,7 +163,16 @@ pub fn compile_schema(
 
 /// Compiles the root documents `files` into Rust code.
 pub fn compile(files: &[String], reader: &Reader<'_>) -> Result<Output, Diagnostics> {
-    let apis = lower(files, reader)?;
+    compile_with(files, reader, &Options::default())
+}
+
+/// [`compile`], with options.
+pub fn compile_with(
+    files: &[String],
+    reader: &Reader<'_>,
+    options: &Options,
+) -> Result<Output, Diagnostics> {
+    let apis = lower_with(files, reader, options)?;
     // Each module is emitted and formatted once (the largest contracts
     // spend most of their generation time there).
     let outputs: Vec<ApiOutput> = apis

@@ -30,9 +30,17 @@ pub enum Dialect {
 /// Lowers the API whose root document is `file`; returns it with its
 /// diagnostics (warnings included). `None` when the document could not be
 /// read at all.
-pub fn lower_api(ws: &mut Workspace<'_>, name: &str, file: &str) -> (Option<Api>, Vec<Diagnostic>) {
+/// `allowed` is what the build lets pass unenforced; the document may
+/// allow more (`x-douane-allow-unenforced`).
+pub fn lower_api(
+    ws: &mut Workspace<'_>,
+    name: &str,
+    file: &str,
+    allowed: Unenforced,
+) -> (Option<Api>, Vec<Diagnostic>) {
     let mut cx = Lowerer {
         ws,
+        unenforced: allowed,
         root: None,
         dialect: Dialect::OpenApi30,
         oas32: false,
@@ -67,6 +75,7 @@ pub fn lower_schema(
 ) -> (Option<(Vec<Schema>, SchemaId)>, Vec<Diagnostic>) {
     let mut cx = Lowerer {
         ws,
+        unenforced: Unenforced::default(),
         root: Some(root.clone()),
         dialect: options.dialect,
         oas32: false,
@@ -90,6 +99,8 @@ pub fn lower_schema(
 
 struct Lowerer<'w, 'r> {
     ws: &'w mut Workspace<'r>,
+    /// What may pass unenforced instead of failing the build.
+    unenforced: Unenforced,
     /// The schema compilation starts from, when standalone: the first
     /// resource of every dynamic scope.
     root: Option<Loc>,
@@ -159,6 +170,54 @@ impl Lowerer<'_, '_> {
         self.diag(Severity::Warning, loc, message);
     }
 
+    /// A constraint the gateway cannot enforce as written: a warning saying
+    /// it is not enforced when `kind` is allowed to pass (see
+    /// [`Unenforced`]), otherwise an error saying how to allow it. Returns
+    /// whether it is allowed.
+    fn unenforceable(&mut self, kind: &str, loc: &Loc, message: impl Into<String>) -> bool {
+        let message = message.into();
+        let allowed = match kind {
+            "parameter-serialisation" => self.unenforced.serialisation,
+            "pattern" => self.unenforced.pattern,
+            "request-body" => self.unenforced.request_body,
+            _ => unreachable!("unknown kind {kind}"),
+        };
+        if allowed {
+            self.warn(loc, format!("{message}: not enforced (allowed: {kind})"));
+        } else {
+            self.error(
+                loc,
+                format!(
+                    "{message} (to let it pass unenforced: x-douane-allow-unenforced: [{kind}])"
+                ),
+            );
+        }
+        allowed
+    }
+
+    /// `x-douane-allow-unenforced` at the document's root: a list of kinds.
+    fn allow_unenforced(&mut self, root: &Node) {
+        let Some(node) = root.child("x-douane-allow-unenforced") else {
+            return;
+        };
+        let kinds: Option<Vec<String>> = node
+            .value()
+            .as_array()
+            .and_then(|a| a.iter().map(|k| k.as_str().map(str::to_owned)).collect());
+        let parsed = kinds
+            .ok_or_else(|| {
+                format!(
+                    "must be a list of kinds (known: all, {})",
+                    Unenforced::KINDS.join(", ")
+                )
+            })
+            .and_then(|k| Unenforced::parse(&k.join(",")));
+        match parsed {
+            Ok(allowed) => self.unenforced = self.unenforced.union(allowed),
+            Err(e) => self.error(&node.loc, format!("x-douane-allow-unenforced: {e}")),
+        }
+    }
+
     fn api(&mut self, name: &str, file: &str) -> Option<Api> {
         let doc = match self.ws.load(file) {
             Ok(doc) => doc,
@@ -175,6 +234,7 @@ impl Lowerer<'_, '_> {
             },
         };
         let openapi = self.version(&root)?;
+        self.allow_unenforced(&root);
 
         let info = root.value().get("info");
         let text = |key: &str| {
@@ -255,6 +315,7 @@ impl Lowerer<'_, '_> {
             cors,
             path_items,
             operations,
+            unenforced: self.unenforced,
             schemas: std::mem::take(&mut self.schemas),
             warnings: Vec::new(),
         })
@@ -597,9 +658,10 @@ impl Lowerer<'_, '_> {
                     Some("forward") => limits.reject_unknown_query = false,
                     _ => self.error(&loc, "x-douane-unknown-query-parameters must be \"reject\" or \"forward\""),
                 },
-                // Read by `cors`, for the whole document only.
-                "x-douane-cors" if node.loc.pointer.is_empty() => {}
-                "x-douane-cors" => self.error(&loc, "x-douane-cors applies to a whole API: put it at the document's top level"),
+                // Read by `cors` and `allow_unenforced`, for the whole
+                // document only.
+                "x-douane-cors" | "x-douane-allow-unenforced" if node.loc.pointer.is_empty() => {}
+                "x-douane-cors" | "x-douane-allow-unenforced" => self.error(&loc, format!("{key} applies to a whole API: put it at the document's top level")),
                 other => self.error(&loc, format!("unknown annotation \"{other}\"")),
             }
         }
@@ -893,10 +955,12 @@ impl Lowerer<'_, '_> {
             .filter(|p| p.location == ParamLocation::Path && p.capture.is_none())
             .map(|p| p.name.clone())
             .collect();
+        // Nothing a request carries can be this parameter: the declaration
+        // is a mistake of the contract, which constrains nothing.
         for name in undeclared {
-            self.error(
+            self.warn(
                 op_loc,
-                format!("path parameter \"{name}\" is declared but not in the template"),
+                format!("path parameter \"{name}\" is declared but not in the template: ignored"),
             );
         }
         params.retain(|p| p.location != ParamLocation::Path || p.capture.is_some());
@@ -1077,7 +1141,7 @@ impl Lowerer<'_, '_> {
             return None;
         }
         let defined = match (&shape, style) {
-            (Shape::Content(_), _) => true,
+            (Shape::Content(_) | Shape::Opaque, _) => true,
             (
                 Shape::Primitive(_),
                 Style::SpaceDelimited | Style::PipeDelimited | Style::DeepObject,
@@ -1086,21 +1150,22 @@ impl Lowerer<'_, '_> {
             (_, Style::SpaceDelimited | Style::PipeDelimited) => !explode,
             _ => true,
         };
+        let mut shape = shape;
+        let mut required = required;
         if !defined {
             let what = match &shape {
                 Shape::Primitive(_) => "a primitive",
                 Shape::Array(_) => "an array",
                 _ => "an object",
             };
-            self.error(
+            shape = self.opaque(
                 &node.loc,
                 format!(
                     "parameter \"{name}\": style \"{}\"{} does not define how {what} is serialised",
                     style.as_str(),
                     if explode { " with explode" } else { "" },
                 ),
-            );
-            return None;
+            )?;
         }
         if let (
             Shape::Object(properties, _),
@@ -1110,11 +1175,12 @@ impl Lowerer<'_, '_> {
         ) = (&shape, location, style, explode)
         {
             if properties.is_empty() {
-                self.error(
+                // Its members could be any key: even its presence is unknown.
+                shape = self.opaque(
                     &node.loc,
-                    format!("parameter \"{name}\": an exploded form object is read from its declared properties, and it declares none"),
-                );
-                return None;
+                    format!("parameter \"{name}\": an exploded form object is read from its declared properties, and it declares none (its presence is not checked either)"),
+                )?;
+                required = false;
             }
         }
         ok.then(|| Parameter {
@@ -1150,14 +1216,16 @@ impl Lowerer<'_, '_> {
         let s = &self.schemas[resolve_alias(&self.schemas, schema).0];
         let types = s.types.clone();
         if types.as_ref().is_some_and(|t| t.contains(&JsonType::Array)) {
-            if types.as_ref().is_some_and(|t| t.len() > 1) {
-                self.error(
+            // `null` is never read from a parameter's text: a nullable
+            // array is read as an array.
+            if types.as_ref().is_some_and(|t| {
+                t.iter()
+                    .any(|t| !matches!(t, JsonType::Array | JsonType::Null))
+            }) {
+                return self.opaque(
                     loc,
-                    format!(
-                        "parameter \"{name}\": a type mixing array with others is not supported"
-                    ),
+                    format!("parameter \"{name}\": a type mixing array with others has no defined serialisation"),
                 );
-                return None;
             }
             let item_types = s
                 .items
@@ -1169,10 +1237,10 @@ impl Lowerer<'_, '_> {
                 .unwrap_or_default();
             return match kind_of(item_types.as_ref()) {
                 Ok(k) => Some(Shape::Array(k)),
-                Err(t) => {
-                    self.error(loc, format!("parameter \"{name}\": array items of type {t} cannot be read from a string yet"));
-                    None
-                }
+                Err(t) => self.opaque(
+                    loc,
+                    format!("parameter \"{name}\": array items of type {t} have no defined serialisation"),
+                ),
             };
         }
         if types
@@ -1183,8 +1251,10 @@ impl Lowerer<'_, '_> {
                 t.iter()
                     .any(|t| !matches!(t, JsonType::Object | JsonType::Null))
             }) {
-                self.error(loc, format!("parameter \"{name}\": a type mixing object with others cannot be read from a string"));
-                return None;
+                return self.opaque(
+                    loc,
+                    format!("parameter \"{name}\": a type mixing object with others has no defined serialisation"),
+                );
             }
             let member_kind = |this: &Self, id: SchemaId| {
                 kind_of(
@@ -1198,8 +1268,10 @@ impl Lowerer<'_, '_> {
                 match member_kind(self, *id) {
                     Ok(k) => properties.push((prop.clone(), k)),
                     Err(t) => {
-                        self.error(loc, format!("parameter \"{name}\": property \"{prop}\" of type {t} cannot be serialised in a parameter (only primitives)"));
-                        return None;
+                        return self.opaque(
+                            loc,
+                            format!("parameter \"{name}\": property \"{prop}\" of type {t} has no defined serialisation (only primitives have)"),
+                        );
                     }
                 }
             }
@@ -1215,8 +1287,10 @@ impl Lowerer<'_, '_> {
                 Some(id) => match member_kind(self, id) {
                     Ok(k) => k,
                     Err(t) => {
-                        self.error(loc, format!("parameter \"{name}\": additionalProperties of type {t} cannot be serialised in a parameter (only primitives)"));
-                        return None;
+                        return self.opaque(
+                            loc,
+                            format!("parameter \"{name}\": additionalProperties of type {t} have no defined serialisation (only primitives have)"),
+                        );
                     }
                 },
             };
@@ -1224,11 +1298,19 @@ impl Lowerer<'_, '_> {
         }
         match kind_of(types.as_ref()) {
             Ok(k) => Some(Shape::Primitive(k)),
-            Err(t) => {
-                self.error(loc, format!("parameter \"{name}\" of type {t} cannot be read from a string (only primitives, arrays and objects of primitives)"));
-                None
-            }
+            Err(t) => self.opaque(
+                loc,
+                format!("parameter \"{name}\" of type {t} has no defined serialisation (only primitives, arrays and objects of primitives have)"),
+            ),
         }
+    }
+
+    /// A value whose serialisation OpenAPI leaves undefined: read as
+    /// [`Shape::Opaque`] (presence only) where the contract or the build
+    /// allows it, refused otherwise.
+    fn opaque(&mut self, loc: &Loc, message: String) -> Option<Shape> {
+        self.unenforceable("parameter-serialisation", loc, message)
+            .then_some(Shape::Opaque)
     }
 
     /// The schema `{}` (or `true`).
@@ -1289,7 +1371,7 @@ impl Lowerer<'_, '_> {
             };
             let defined = matches!(
                 (&shape, style, explode),
-                (Shape::Content(_), _, _)
+                (Shape::Content(_) | Shape::Opaque, _, _)
                     | (Shape::Primitive(_) | Shape::Array(_), Style::Form, _)
                     | (
                         Shape::Array(_) | Shape::Object(..),
@@ -1299,14 +1381,15 @@ impl Lowerer<'_, '_> {
                     | (Shape::Object(..), Style::Form, false)
                     | (Shape::Object(..), Style::DeepObject, _)
             );
-            if !defined {
-                self.error(&at, format!(
+            let shape = if defined {
+                shape
+            } else {
+                self.opaque(&at, format!(
                     "form field \"{name}\": style \"{}\"{} does not define how this value is serialised in a form body",
                     style.as_str(),
                     if explode { " with explode" } else { "" }
-                ));
-                return None;
-            }
+                ))?
+            };
             fields.push(FormField {
                 name: name.clone(),
                 style,
@@ -1325,6 +1408,24 @@ impl Lowerer<'_, '_> {
                 None => return None,
             },
             None => Kind::String,
+        };
+        // Fields read as opaque stand in as `null`: their schema accepts it.
+        let schema = if fields.iter().any(|f| f.shape == Shape::Opaque) {
+            let mut relaxed = resolved;
+            for field in fields.iter().filter(|f| f.shape == Shape::Opaque) {
+                let accept = self.accept_all();
+                if let Some(slot) = relaxed
+                    .properties
+                    .iter_mut()
+                    .find(|(n, _)| *n == field.name)
+                {
+                    slot.1 = accept;
+                }
+            }
+            relaxed.name = None;
+            self.push_schema(relaxed)
+        } else {
+            schema
         };
         Some(FormBody {
             schema,
@@ -1525,8 +1626,17 @@ impl Lowerer<'_, '_> {
             media.push(MediaType { range, check });
         }
         if media.is_empty() {
-            self.error(&content.loc, "request body declares no media type");
-            return None;
+            if !self.unenforceable(
+                "request-body",
+                &content.loc,
+                "request body declares no media type: any is accepted, size-limited only",
+            ) {
+                return None;
+            }
+            media.push(MediaType {
+                range: "*/*".to_owned(),
+                check: BodyCheck::SizeOnly,
+            });
         }
         media.sort_by_key(|m| specificity(&m.range));
         Some(RequestBody { required, media })
@@ -1607,15 +1717,27 @@ impl Lowerer<'_, '_> {
                 return s;
             }
         }
-        let nullable =
-            self.dialect == Dialect::OpenApi30 && map.get("nullable") == Some(&Value::Bool(true));
+        // OpenAPI 3.1 dropped `nullable`, but contracts moved from 3.0 keep
+        // it: read as 3.0 reads it (a warning says so), as its author means
+        // (JSON Schema alone would ignore it, refusing the nulls meant).
+        let legacy_nullable = self.dialect == Dialect::OpenApi31
+            && self.root.is_none()
+            && map.get("nullable").is_some_and(Value::is_boolean);
+        if legacy_nullable {
+            self.warn(
+                &loc.child("nullable"),
+                "nullable is not an OpenAPI 3.1 keyword (3.1 writes type: [..., \"null\"]); read as in OpenAPI 3.0",
+            );
+        }
+        let nullable = (self.dialect == Dialect::OpenApi30 || legacy_nullable)
+            && map.get("nullable") == Some(&Value::Bool(true));
         for (key, value) in map {
             let at = loc.child(key);
             let child = || node.child(key).expect("key of this map");
             match key.as_str() {
                 "$ref" => {}
                 "type" => s.types = self.types(value, &at),
-                "nullable" if self.dialect == Dialect::OpenApi30 => {}
+                "nullable" if self.dialect == Dialect::OpenApi30 || legacy_nullable => {}
                 // An empty enum admits nothing: valid JSON Schema, enforced.
                 "enum" => match value.as_array() {
                     Some(a) => s.enumeration = Some(a.clone()),
@@ -1677,8 +1799,15 @@ impl Lowerer<'_, '_> {
                 "maxLength" => s.max_length = self.count(value, &at),
                 "pattern" => match value.as_str() {
                     Some(p) => match pattern::translate(p) {
-                        Ok(pattern) => s.pattern = Some(pattern),
-                        Err(e) => self.error(&at, e),
+                        Ok(pattern) => {
+                            for note in &pattern.notes {
+                                self.warn(&at, note.clone());
+                            }
+                            s.pattern = Some(pattern);
+                        }
+                        Err(e) => {
+                            self.unenforceable("pattern", &at, e);
+                        }
                     },
                     None => self.error(&at, "pattern must be a string"),
                 },
@@ -1776,7 +1905,12 @@ impl Lowerer<'_, '_> {
                     for source in names {
                         let id = self.schema(&props.child(&source).expect("listed key"));
                         match pattern::translate(&source) {
-                            Ok(pattern) => s.pattern_properties.push((pattern, id)),
+                            Ok(pattern) => {
+                                for note in &pattern.notes {
+                                    self.warn(&props.loc.child(&source), note.clone());
+                                }
+                                s.pattern_properties.push((pattern, id));
+                            }
                             Err(e) => self.error(&props.loc.child(&source), e),
                         }
                     }

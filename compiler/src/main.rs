@@ -17,6 +17,15 @@ USAGE:
 SPEC is a contract file (OpenAPI 3.0/3.1, YAML or JSON) or a directory, of
 which every .yaml/.yml/.json file directly inside is a contract (files in
 subdirectories are shared fragments reached through $ref).
+
+OPTIONS:
+    --allow-unenforced KINDS   let these constraints pass unenforced, each
+                               with a warning, instead of failing: a comma-
+                               separated list of parameter-serialisation,
+                               pattern, route-conflict, request-body, or all
+                               (default: $DOUANE_ALLOW_UNENFORCED, else none;
+                               a contract may allow more itself with
+                               x-douane-allow-unenforced)
 ";
 
 fn main() -> ExitCode {
@@ -35,10 +44,31 @@ fn run() -> Result<ExitCode, String> {
         .next()
         .and_then(|a| a.into_string().ok())
         .unwrap_or_default();
-    let paths: Vec<PathBuf> = args.map(PathBuf::from).collect();
     if matches!(command.as_str(), "" | "-h" | "--help" | "help") {
         print!("{HELP}");
         return Ok(ExitCode::SUCCESS);
+    }
+    let mut options = douane_compiler::Options::from_env()?;
+    let mut paths: Vec<PathBuf> = Vec::new();
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy();
+        let kinds = if let Some(kinds) = text.strip_prefix("--allow-unenforced=") {
+            Some(kinds.to_owned())
+        } else if text == "--allow-unenforced" {
+            let value = args
+                .next()
+                .ok_or("--allow-unenforced needs a list of kinds")?;
+            Some(value.to_string_lossy().into_owned())
+        } else {
+            None
+        };
+        match kinds {
+            Some(kinds) => {
+                options.allow_unenforced = douane_compiler::ir::Unenforced::parse(&kinds)
+                    .map_err(|e| format!("--allow-unenforced: {e}"))?;
+            }
+            None => paths.push(PathBuf::from(arg)),
+        }
     }
     if paths.is_empty() {
         return Err(format!(
@@ -48,7 +78,7 @@ fn run() -> Result<ExitCode, String> {
     let (base, files) = root_files(&paths)?;
     let reader = douane_compiler::fs::reader(&base);
     match command.as_str() {
-        "check" => match douane_compiler::lower(&files, &reader) {
+        "check" => match douane_compiler::lower_with(&files, &reader, &options) {
             Ok(apis) => {
                 for w in apis.iter().flat_map(|a| &a.warnings) {
                     eprintln!("{w}");
@@ -59,7 +89,7 @@ fn run() -> Result<ExitCode, String> {
             }
             Err(d) => Ok(report(&d)),
         },
-        "surface" => match douane_compiler::lower(&files, &reader) {
+        "surface" => match douane_compiler::lower_with(&files, &reader, &options) {
             Ok(apis) => {
                 for api in &apis {
                     println!("{}", douane_compiler::surface::render(api));
@@ -68,7 +98,7 @@ fn run() -> Result<ExitCode, String> {
             }
             Err(d) => Ok(report(&d)),
         },
-        "generate" => match douane_compiler::compile(&files, &reader) {
+        "generate" => match douane_compiler::compile_with(&files, &reader, &options) {
             Ok(out) => {
                 for w in &out.warnings {
                     eprintln!("{w}");

@@ -70,6 +70,7 @@ pub fn render(api: &Api) -> String {
                     " (repeated)".to_owned()
                 }
                 Shape::Array(_) if default_style => " (comma-separated)".to_owned(),
+                Shape::Opaque => " (not read: no defined serialisation, presence only)".to_owned(),
                 Shape::Content(kind) => format!(
                     " (content, {})",
                     match kind {

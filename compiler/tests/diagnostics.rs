@@ -85,7 +85,7 @@ fn unenforceable_schema_keywords_fail_the_build() {
     );
     check(
         &with_body(HEAD30, "{type: string, pattern: 'a(b'}"),
-        "api.yaml:9: error: pattern \"a(b\" is not a valid regular expression: error: unclosed group (at #/paths/~1x/post/requestBody/content/application~1json/schema/pattern)",
+        "api.yaml:9: error: pattern \"a(b\" is not a valid regular expression: error: unclosed group (to let it pass unenforced: x-douane-allow-unenforced: [pattern]) (at #/paths/~1x/post/requestBody/content/application~1json/schema/pattern)",
     );
     check(
         &with_body(HEAD30, "{type: [string, 'null']}"),
@@ -154,23 +154,23 @@ fn undefined_parameter_serialisations_are_refused() {
     for (p, expect) in [
         (
             "{name: q, in: query, style: deepObject, schema: {type: array, items: {type: string}}}",
-            format!("api.yaml:7: error: parameter \"q\": style \"deepObject\" with explode does not define how an array is serialised {at}"),
+            format!("api.yaml:7: error: parameter \"q\": style \"deepObject\" with explode does not define how an array is serialised (to let it pass unenforced: x-douane-allow-unenforced: [parameter-serialisation]) {at}"),
         ),
         (
             "{name: q, in: query, style: pipeDelimited, schema: {type: integer}}",
-            format!("api.yaml:7: error: parameter \"q\": style \"pipeDelimited\" does not define how a primitive is serialised {at}"),
+            format!("api.yaml:7: error: parameter \"q\": style \"pipeDelimited\" does not define how a primitive is serialised (to let it pass unenforced: x-douane-allow-unenforced: [parameter-serialisation]) {at}"),
         ),
         (
             "{name: q, in: query, style: spaceDelimited, explode: true, schema: {type: array, items: {type: string}}}",
-            format!("api.yaml:7: error: parameter \"q\": style \"spaceDelimited\" with explode does not define how an array is serialised {at}"),
+            format!("api.yaml:7: error: parameter \"q\": style \"spaceDelimited\" with explode does not define how an array is serialised (to let it pass unenforced: x-douane-allow-unenforced: [parameter-serialisation]) {at}"),
         ),
         (
             "{name: q, in: query, schema: {type: object, additionalProperties: {type: integer}}}",
-            format!("api.yaml:7: error: parameter \"q\": an exploded form object is read from its declared properties, and it declares none {at}"),
+            format!("api.yaml:7: error: parameter \"q\": an exploded form object is read from its declared properties, and it declares none (its presence is not checked either) (to let it pass unenforced: x-douane-allow-unenforced: [parameter-serialisation]) {at}"),
         ),
         (
             "{name: q, in: query, style: deepObject, schema: {type: object, properties: {a: {type: object}}}}",
-            "api.yaml:7: error: parameter \"q\": property \"a\" of type [Object] cannot be serialised in a parameter (only primitives) (at #/paths/~1a/get/parameters/0/schema)".to_owned(),
+            "api.yaml:7: error: parameter \"q\": property \"a\" of type [Object] has no defined serialisation (only primitives have) (to let it pass unenforced: x-douane-allow-unenforced: [parameter-serialisation]) (at #/paths/~1a/get/parameters/0/schema)".to_owned(),
         ),
         (
             "{name: q, in: header, content: {application/json: {schema: {}}, text/plain: {schema: {}}}}",
@@ -183,6 +183,38 @@ fn undefined_parameter_serialisations_are_refused() {
     ] {
         check(&param(p), &expect);
     }
+    // Allowed (by the document, or by the build), an undefined
+    // serialisation is a warning, and the parameter is only looked for.
+    let allowed =
+        param("{name: q, in: query, required: true, schema: {type: array, items: {type: object}}}")
+            .replacen(
+                "paths:",
+                "x-douane-allow-unenforced: [parameter-serialisation]\npaths:",
+                1,
+            );
+    check(
+        &allowed,
+        "ok\napi.yaml:8: warning: parameter \"q\": array items of type [Object] have no defined serialisation: not enforced (allowed: parameter-serialisation) (at #/paths/~1a/get/parameters/0/schema)",
+    );
+    check(
+        &param("{name: q, in: query, schema: {type: array, items: {type: string}}}").replacen(
+            "paths:",
+            "x-douane-allow-unenforced: [everything]\npaths:",
+            1,
+        ),
+        "api.yaml:3: error: x-douane-allow-unenforced: unknown kind \"everything\" of unenforced constraint (known: all, parameter-serialisation, pattern, route-conflict, request-body) (at #/x-douane-allow-unenforced)",
+    );
+}
+
+/// `nullable` in OpenAPI 3.1 (which dropped it) is read as in 3.0, with a
+/// warning; in a 3.0 document it is silent.
+#[test]
+fn nullable_in_openapi_3_1_is_read_as_in_3_0() {
+    check(
+        &with_body(HEAD31, "{type: string, nullable: true}"),
+        "ok\napi.yaml:9: warning: nullable is not an OpenAPI 3.1 keyword (3.1 writes type: [..., \"null\"]); read as in OpenAPI 3.0 (at #/paths/~1x/post/requestBody/content/application~1json/schema/nullable)",
+    );
+    check(&with_body(HEAD30, "{type: string, nullable: true}"), "ok");
 }
 
 /// A contract whose `/a` requires `requirement` with `schemes` declared.
@@ -244,7 +276,16 @@ fn routes_that_match_the_same_requests_conflict() {
     );
     check(
         &spec,
-        "api.yaml:7: error: GET /a/{x} and GET /a/{y} match the same requests (at #/paths/~1a~1{y}/get)",
+        "api.yaml:7: error: GET /a/{x} and GET /a/{y} match the same requests (to let the first whose parameters are valid take a request: x-douane-allow-unenforced: [route-conflict]) (at #/paths/~1a~1{y}/get)",
+    );
+    // Allowed, it is a warning that says what is not enforced.
+    check(
+        &spec.replacen(
+            "paths:",
+            "x-douane-allow-unenforced: [route-conflict]\npaths:",
+            1,
+        ),
+        "ok\napi.yaml:8: warning: GET /a/{x} and GET /a/{y} match the same requests: the first whose parameters are valid takes a request, so the other is not enforced where both accept it (allowed: route-conflict) (at #/paths/~1a~1{y}/get)",
     );
 }
 

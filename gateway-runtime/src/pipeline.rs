@@ -135,7 +135,8 @@ impl Gateway {
                 return cors::preflight(cors, item, &head.headers);
             }
         }
-        let (op, captures) = mount.operation(&head.method, below, head.uri.query())?;
+        let (op, captures) =
+            mount.operation(&head.method, below, head.uri.query(), &head.headers)?;
         access.operation = Some(op.id);
         // authenticate: before anything about the request is checked, so that
         // anonymous clients cannot probe parameters or body schemas

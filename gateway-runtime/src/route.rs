@@ -4,7 +4,7 @@
 use crate::config::{ResolvedApi, Upstream};
 use crate::contract::{Api, Contract, Method, Operation, PathItem};
 use crate::problem::{Problem, ProblemKind};
-use crate::validate::Captures;
+use crate::validate::{Captures, Location, QueryPairs, RequestParts, Violations};
 
 /// One served API with its deployment settings, built once at startup.
 #[derive(Debug)]
@@ -85,19 +85,51 @@ impl Mount {
         method: &http::Method,
         path: &'p str,
         query: Option<&str>,
+        headers: &http::HeaderMap,
     ) -> Result<(&'static Operation, Captures<'p>), Problem> {
         let api = self.api;
         let (item, captures) = self.path_item(path)?;
-        // Operations of one method on one path differ only by their query
+        // Operations of one method on one path differ by their query
         // discriminator; those with one come first, so the first whose
-        // pairs are all in the query wins.
+        // pairs are all in the query wins. Same-method operations that
+        // match the same requests (a route conflict the contract lets pass)
+        // are told apart by their parameters: the first that finds them
+        // valid wins; else the first whose path parameters are valid, whose
+        // errors then make sense to the client; else the first.
         let find = |m: Method| {
-            item.operations
+            let mut candidates = item
+                .operations
                 .iter()
                 .map(|&(declared, op)| (declared, &api.operations[op]))
-                .find(|(declared, op)| {
+                .filter(|(declared, op)| {
                     *declared == m && op.discriminator.iter().all(|pair| has_pair(query, *pair))
                 })
+                .map(|(_, op)| op);
+            let first = candidates.next()?;
+            let mut others = candidates.peekable();
+            if others.peek().is_none() {
+                return Some(first);
+            }
+            let parts = RequestParts {
+                raw_query: query,
+                query: QueryPairs::parse(query),
+                headers,
+            };
+            // 0: valid; 1: only its query or headers are not; 2: its path
+            // parameters are not either (the request is likely not for it).
+            let fit = |op: &Operation| {
+                let mut violations = Violations::default();
+                (op.check_parameters)(&parts, &captures, &mut violations);
+                match violations.as_slice() {
+                    [] => 0,
+                    v if v.iter().all(|v| v.location != Location::Path) => 1,
+                    _ => 2,
+                }
+            };
+            std::iter::once(first)
+                .chain(others)
+                .map(|op| (fit(op), op))
+                .min_by_key(|&(fit, _)| fit)
                 .map(|(_, op)| op)
         };
         // HEAD follows GET where the contract does not declare it

@@ -114,11 +114,12 @@ def documents(npm, github):
 # ---------------------------------------------------------------- running
 
 
-def run_stage(douanec, command, workdir, timeout, mem_mb):
+def run_stage(douanec, command, workdir, timeout, mem_mb, allow):
     """(exit code or 'timeout', stdout bytes, stderr text, seconds)."""
     # ulimit in a shell that execs douanec: the limit applies to douanec
     # alone, and a timeout kills douanec itself.
-    cmd = ["bash", "-c", 'ulimit -v %d; exec "$@"' % (mem_mb * 1024), "_", douanec, command, workdir]
+    flags = ["--allow-unenforced", allow] if allow else []
+    cmd = ["bash", "-c", 'ulimit -v %d; exec "$@"' % (mem_mb * 1024), "_", douanec, command] + flags + [workdir]
     t0 = time.monotonic()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         try:
@@ -209,7 +210,7 @@ def run_document(args, index, source, path):
     try:
         os.symlink(os.path.abspath(path), os.path.join(workdir, "api" + ext))
         for stage in ("check", "generate"):
-            code, out_len, stderr, secs = run_stage(args.douanec, stage, workdir, args.timeout, args.mem_mb)
+            code, out_len, stderr, secs = run_stage(args.douanec, stage, workdir, args.timeout, args.mem_mb, args.allow_unenforced)
             r["stage"] = stage
             r["exit"] = str(code)
             r[stage + "_s"] = "%.2f" % secs
@@ -274,6 +275,8 @@ def report(args, results, elapsed, found):
         print("  skipped (neither OpenAPI 3.x nor Swagger): %s %s %s" % (rel(r["path"]), r["kind"], r["version"]))
     print("douanec %s (source %s), %d job(s), %ds timeout per stage; wall time %dm%02ds"
           % (args.douanec, args.revision or "?", args.jobs, args.timeout, elapsed // 60, elapsed % 60))
+    print("flag: %s" % ("--allow-unenforced " + args.allow_unenforced if args.allow_unenforced
+                        else "none (every constraint that cannot be enforced is an error)"))
     print()
     counts = collections.Counter(r["status"] for r in docs)
     rows = [(LABELS[s], counts[s], pct(counts[s], total)) for s in STATUSES]
@@ -408,6 +411,9 @@ def main():
     p.add_argument("--limit", type=int, default=0, help="only the first N documents (after --filter)")
     p.add_argument("--tsv", default="", help="default: <cache>/results.tsv")
     p.add_argument("--revision", default="", help="the compiler's source revision, for the report")
+    p.add_argument("--allow-unenforced", default="all",
+                   help="passed to douanec: what may compile as a declared degradation "
+                        "(default all; '' to refuse everything not enforceable)")
     p.add_argument("--report-only", action="store_true",
                    help="print the report of the last run again (from <cache>/results.jsonl), running nothing")
     args = p.parse_args()
@@ -417,7 +423,7 @@ def main():
         with open(raw) as f:
             meta = json.loads(f.readline())
             results = [json.loads(l) for l in f]
-        for k in ("douanec", "jobs", "timeout", "revision"):
+        for k in ("douanec", "jobs", "timeout", "revision", "allow_unenforced"):
             setattr(args, k, meta.get(k, ""))
         write_tsv(args.tsv or os.path.join(args.cache, "results.tsv"), results, args.npm)
         report(args, results, meta["elapsed"], len(results))
@@ -456,7 +462,8 @@ def main():
     write_tsv(tsv, results, args.npm)
     with open(raw, "w") as f:
         f.write(json.dumps({"douanec": args.douanec, "jobs": args.jobs, "timeout": args.timeout,
-                            "revision": args.revision, "elapsed": elapsed}) + "\n")
+                            "revision": args.revision, "elapsed": elapsed,
+                            "allow_unenforced": args.allow_unenforced}) + "\n")
         for r in results:
             f.write(json.dumps(r) + "\n")
     report(args, results, elapsed, len(docs))

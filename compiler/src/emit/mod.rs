@@ -56,6 +56,7 @@ fn shape_tokens(shape: &Shape) -> TokenStream {
         }
         Shape::Content(ContentKind::Json) => quote!(Shape::Content(ContentKind::Json)),
         Shape::Content(ContentKind::Text) => quote!(Shape::Content(ContentKind::Text)),
+        Shape::Opaque => quote!(Shape::Opaque),
     }
 }
 
@@ -482,6 +483,11 @@ impl<'a> Emitter<'a> {
                 .filter(|p| p.location == ParamLocation::Query)
             {
                 match (&p.shape, p.style, p.explode) {
+                    // An opaque value may be sent as `name[...]` keys too.
+                    (Shape::Opaque, ..) => {
+                        known.push(&p.name);
+                        deep.push(&p.name);
+                    }
                     (Shape::Object(..), Style::DeepObject, _) => deep.push(&p.name),
                     (Shape::Object(properties, _), Style::Form, true) => {
                         known.extend(properties.iter().map(|(n, _)| n.as_str()))

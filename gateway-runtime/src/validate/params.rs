@@ -38,6 +38,9 @@ pub enum Shape {
     Object(&'static [(&'static str, Kind)], Kind),
     /// A parameter described with `content`: its text is a document.
     Content(ContentKind),
+    /// A serialisation OpenAPI leaves undefined, which the contract let
+    /// pass unenforced: present or absent, never read.
+    Opaque,
 }
 
 /// The media types a `content` parameter can be checked as.
@@ -223,6 +226,9 @@ pub enum Style {
 /// Checks one parameter of the request against its declaration.
 pub fn check(p: &Param, req: &RequestParts<'_>, caps: &Captures<'_>, out: &mut Violations) {
     out.enter(p.location, p.name);
+    if p.shape == Shape::Opaque {
+        return check_presence(p, req, out);
+    }
     match p.location {
         Location::Path => check_path(p, caps.get(p.capture), out),
         Location::Query => check_query(p, &req.query, out),
@@ -237,6 +243,38 @@ pub fn check(p: &Param, req: &RequestParts<'_>, caps: &Captures<'_>, out: &mut V
             None => {}
         },
         Location::Body => unreachable!("the body is not a parameter"),
+    }
+}
+
+/// An opaque parameter (a serialisation OpenAPI leaves undefined, let
+/// pass unenforced): only whether it is there, when it is required. In a
+/// query, `name[...]` keys count as the parameter (the usual encodings of
+/// nested values).
+fn check_presence(p: &Param, req: &RequestParts<'_>, out: &mut Violations) {
+    if !p.required {
+        return;
+    }
+    let present = match p.location {
+        // The router captured it.
+        Location::Path => true,
+        Location::Query => req.query.pairs().any(|(key, _)| {
+            key.strip_prefix(p.name)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('['))
+        }),
+        Location::Header => req.headers.contains_key(p.name),
+        Location::Cookie => cookies(req.headers).any(|(name, _)| name == p.name),
+        Location::QueryString => req.raw_query.is_some_and(|q| !q.is_empty()),
+        Location::Body => unreachable!("the body is not a parameter"),
+    };
+    if !present {
+        out.fail(
+            "required",
+            format_args!(
+                "{} parameter \"{}\" is required",
+                p.location.as_str(),
+                p.name
+            ),
+        );
     }
 }
 
@@ -672,6 +710,7 @@ fn read_value<'r>(
             read_object(members, properties, additional, decode, out)
         }
         Shape::Content(_) => unreachable!("content is read by read_content"),
+        Shape::Opaque => unreachable!("opaque values are never read (check_presence)"),
     }
 }
 
@@ -747,9 +786,10 @@ pub fn check_form(form: &FormBody, text: &str, out: &mut Violations) {
     let mut groups: std::collections::HashMap<&str, Vec<(&str, &str)>> =
         std::collections::HashMap::new();
     for (key, value) in query.pairs() {
-        // A deepObject field's keys are `name[member]`.
+        // A deepObject field's keys are `name[member]`, and so may an
+        // opaque one's be.
         let deep = form.fields.iter().find(|f| {
-            f.style == Style::DeepObject
+            (f.style == Style::DeepObject || f.shape == Shape::Opaque)
                 && key
                     .strip_prefix(f.name)
                     .is_some_and(|rest| rest.starts_with('['))
@@ -777,6 +817,9 @@ pub fn check_form(form: &FormBody, text: &str, out: &mut Violations) {
         };
         let mark = out.mark().unwrap_or(0);
         let value = match field {
+            // Never read: it stands in as `null`, which its relaxed schema
+            // accepts.
+            Some(f) if f.shape == Shape::Opaque => Some(Value::Null),
             Some(f) if f.style == Style::DeepObject => {
                 let mut inner = Vec::new();
                 for &(k, v) in pairs {

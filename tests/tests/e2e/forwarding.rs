@@ -218,6 +218,7 @@ async fn upstream_url_prefix_is_prepended() {
             ("shop", &prefixed),
             ("catalog", &upstream.url()),
             ("legacy", &upstream.url()),
+            ("lenient", &upstream.url()),
             ("reports", &upstream.url()),
         ],
         test_timeouts(),
@@ -249,7 +250,7 @@ async fn base_path_override_from_the_configuration() {
     let upstream = Upstream::start().await;
     let config = Config::from_toml_str(
         &format!(
-            "[apis.shop]\nupstream = \"{0}\"\nbase_path = \"/pets-api\"\n\n[apis.catalog]\nupstream = \"{0}\"\n\n[apis.legacy]\nupstream = \"{0}\"\n\n[apis.reports]\nupstream = \"{0}\"\n",
+            "[apis.shop]\nupstream = \"{0}\"\nbase_path = \"/pets-api\"\n\n[apis.catalog]\nupstream = \"{0}\"\n\n[apis.legacy]\nupstream = \"{0}\"\n\n[apis.lenient]\nupstream = \"{0}\"\n\n[apis.reports]\nupstream = \"{0}\"\n",
             upstream.url()
         ),
         "test.toml",

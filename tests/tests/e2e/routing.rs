@@ -342,3 +342,74 @@ async fn openapi_3_2_methods_and_querystring() {
     let allow = t.send(&Req::get("/reports/cache/x")).await;
     assert_eq!(allow.header("allow"), Some("PURGE"));
 }
+
+/// A contract may let what the gateway cannot enforce as written pass,
+/// each with a warning (tests/specs/lenient.yaml): same-method templates
+/// that match the same requests go to the first whose parameters are
+/// valid; a parameter with no defined serialisation is only looked for.
+#[tokio::test]
+async fn constraints_let_pass_unenforced_are_the_only_ones_skipped() {
+    let t = Setup::start().await;
+    t.check_table(&[
+        // getThingById: an integer id.
+        (
+            Req::get("/lenient/v1/things/12?verbose=true"),
+            Expect::Forwarded,
+        ),
+        // Valid for neither (`verbose` is no boolean, `12` no slug): the
+        // first one's errors.
+        (
+            Req::get("/lenient/v1/things/12?verbose=maybe"),
+            Expect::Rejected(400, &["query:verbose type"]),
+        ),
+        // getThingBySlug: the id operation refuses `abc`, the slug one
+        // takes it, with its own query rules...
+        (
+            Req::get("/lenient/v1/things/abc?lang=fr"),
+            Expect::Forwarded,
+        ),
+        // ...whose errors are the ones reported when its path fits.
+        (
+            Req::get("/lenient/v1/things/abc?lang=de"),
+            Expect::Rejected(400, &["query:lang enum"]),
+        ),
+        // Neither path fits: the first one's errors.
+        (
+            Req::get("/lenient/v1/things/ABC"),
+            Expect::Rejected(400, &["path:id type"]),
+        ),
+        // The opaque `filter` is required, in any of its usual encodings.
+        (
+            Req::get("/lenient/v1/search?filter[0][field]=a&limit=3"),
+            Expect::Forwarded,
+        ),
+        (
+            Req::get("/lenient/v1/search?filter=%5B%7B%7D%5D"),
+            Expect::Forwarded,
+        ),
+        (
+            Req::get("/lenient/v1/search?limit=3"),
+            Expect::Rejected(400, &["query:filter required"]),
+        ),
+        // Everything else of the operation is still enforced.
+        (
+            Req::get("/lenient/v1/search?filter=x&limit=11"),
+            Expect::Rejected(400, &["query:limit maximum"]),
+        ),
+        // Java's \p{Alpha} is its ASCII class.
+        (
+            Req::get("/lenient/v1/search?filter=x&word=abc"),
+            Expect::Forwarded,
+        ),
+        (
+            Req::get("/lenient/v1/search?filter=x&word=ab1"),
+            Expect::Rejected(400, &["query:word pattern"]),
+        ),
+        // The pattern no engine runs is not checked.
+        (
+            Req::get("/lenient/v1/search?filter=x&odd=zzz"),
+            Expect::Forwarded,
+        ),
+    ])
+    .await;
+}
