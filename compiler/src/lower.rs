@@ -1511,8 +1511,14 @@ impl Lowerer<'_, '_> {
                 }
             } else if json_declared
                 || types.contains(&JsonType::Object)
-                || (types.contains(&JsonType::Array)
-                    && !matches!(self.shape(*property, &at, name), Some(Shape::Array(_))))
+                || (types.contains(&JsonType::Array) && {
+                    // Only a probe: an array the text cannot hold is a JSON
+                    // part, which is no error and enforces everything.
+                    let before = self.diags.len();
+                    let shape = self.shape(*property, &at, name);
+                    self.diags.truncate(before);
+                    !matches!(shape, Some(Shape::Array(_)))
+                })
             {
                 PartKind::Json
             } else {
