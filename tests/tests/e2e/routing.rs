@@ -410,6 +410,25 @@ async fn constraints_let_pass_unenforced_are_the_only_ones_skipped() {
             Req::get("/lenient/v1/search?filter=x&odd=zzz"),
             Expect::Forwarded,
         ),
+        // An opaque form field: looked for, never read; the other fields
+        // and the object's rules still hold.
+        (form("title=hi&metadata[k]=v"), Expect::Forwarded),
+        (form("title=hi&metadata=%7B%7D"), Expect::Forwarded),
+        (form("title=hi"), Expect::Rejected(400, &["body: required"])),
+        (
+            form("title=toolong&metadata[k]=v"),
+            Expect::Rejected(400, &["body:/title maxLength"]),
+        ),
+        (
+            form("title=hi&metadata[k]=v&other=1"),
+            Expect::Rejected(400, &["body:/other additionalProperties"]),
+        ),
     ])
     .await;
+}
+
+fn form(body: &str) -> Req {
+    Req::post("/lenient/v1/notes")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
 }
