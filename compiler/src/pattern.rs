@@ -100,6 +100,16 @@ fn translate_uncached(source: &str) -> Result<Pattern, String> {
                             }
                         }
                     }
+                    // `\u{1F600}` (the `u` flag's form): regex reads it alike.
+                    'u' if chars.peek() == Some(&'{') => {
+                        out.push_str("\\u");
+                        for q in chars.by_ref() {
+                            out.push(q);
+                            if q == '}' {
+                                break;
+                            }
+                        }
+                    }
                     'u' => {
                         let Some(unit) = hex4(&mut chars) else {
                             // ECMA (without the `u` flag): `\u` alone is a `u`.
@@ -444,6 +454,7 @@ mod tests {
             &["\n", "😀"],
         );
         check(r"^a\uD800?$", &["a"], &["b"]);
+        check(r"^\u{1F600}$", &["😀"], &["u"]);
         // Annex B: a hyphen next to a class escape is a literal; a brace
         // that starts no quantifier is a literal; `\0dd` is octal.
         check(r"^[\w-.+]+$", &["a-b.c+d"], &["a b"]);
