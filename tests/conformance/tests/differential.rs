@@ -380,7 +380,7 @@ fn compiled_suite_agrees_with_jsonschema() {
     for s in &skipped_cases {
         eprintln!("skipped (oracle refuses the schema): {s}");
     }
-    println!(
+    douane_conformance::report(&format!(
         "differential: {compared} cases, {} disagreements ({known} known); \
          {} distinct, {} valid / {} invalid by the oracle; \
          {unparsed} instances refused by the parser, {} schemas skipped; {:.1?}",
@@ -390,7 +390,7 @@ fn compiled_suite_agrees_with_jsonschema() {
         verdicts[0],
         skipped_cases.len(),
         elapsed
-    );
+    ));
     let stale: Vec<_> = KNOWN
         .iter()
         .filter(|k| !seen_known.contains(&(k.case, k.instance)))
