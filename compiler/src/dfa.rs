@@ -93,11 +93,7 @@ pub fn compile(regex: &str) -> Option<Dfa> {
         };
     }
     let stride = representatives.len();
-    let mut next = Vec::with_capacity(ids.len() * stride);
-    for row in &raw_next {
-        next.extend(representatives.iter().map(|&r| row[r] as u8));
-    }
-    let flags = ids
+    let raw_flags: Vec<u8> = ids
         .iter()
         .map(|&s| {
             let mut f = 0;
@@ -113,11 +109,34 @@ pub fn compile(regex: &str) -> Option<Dfa> {
             f
         })
         .collect();
+    // States that stop the walk (`HIT` or `DEAD`) are numbered last, so that
+    // the walk tests `state >= stop_from` rather than loading the flags of
+    // every state it enters. The start state keeps 0: if it stops itself
+    // (never seen), no renumbering and every state's flags are read.
+    let stops = |k: usize| raw_flags[k] & (HIT | DEAD) != 0;
+    let (order, stop_from) = if stops(0) {
+        ((0..ids.len()).collect::<Vec<_>>(), 0)
+    } else {
+        let (go, stop): (Vec<usize>, Vec<usize>) = (0..ids.len()).partition(|&k| !stops(k));
+        let stop_from = go.len();
+        (go.into_iter().chain(stop).collect(), stop_from)
+    };
+    let mut new_id = vec![0usize; ids.len()];
+    for (new, &old) in order.iter().enumerate() {
+        new_id[old] = new;
+    }
+    let mut next = Vec::with_capacity(ids.len() * stride);
+    for &old in &order {
+        let row = &raw_next[old];
+        next.extend(representatives.iter().map(|&r| new_id[row[r]] as u8));
+    }
+    let flags = order.iter().map(|&old| raw_flags[old]).collect();
     Some(Dfa {
         classes,
         stride,
         next,
         flags,
+        stop_from,
     })
 }
 
@@ -130,6 +149,10 @@ fn run(dfa: &Dfa, s: &str) -> bool {
         state =
             usize::from(dfa.next[state * dfa.stride + usize::from(dfa.classes[usize::from(b)])]);
         let f = dfa.flags[state];
+        assert_eq!(
+            state >= dfa.stop_from,
+            f & (HIT | DEAD) != 0 || dfa.stop_from == 0
+        );
         if f & HIT != 0 {
             return true;
         }

@@ -775,6 +775,9 @@ pub struct Dfa {
     pub stride: usize,
     pub next: Vec<u8>,
     pub flags: Vec<u8>,
+    /// States from this one on stop the walk (`HIT` or `DEAD`); the others
+    /// do not.
+    pub stop_from: usize,
 }
 
 /// Which engine runs a pattern.

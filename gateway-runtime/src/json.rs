@@ -375,78 +375,261 @@ impl std::error::Error for ParseError {}
 /// A hand-written, iterative parser: no recursion (a deep document cannot
 /// overflow the stack, whatever the configured limit), one UTF-8 check of
 /// the whole input, strings borrowed unless they hold escapes, and one
-/// exact-size allocation per array or object (children are gathered on two
-/// scratch stacks shared by every level, then moved out).
+/// exact-size allocation per non-empty array or object. While a container
+/// is open its children wait on scratch stacks as [`Slot`]s, and become
+/// [`Value`]s only when it closes, written straight into its vector. The
+/// scratch stacks are kept per thread between calls (see [`Scratch`]), so
+/// that a stream of bodies allocates only what it returns.
 pub fn parse(input: &[u8], max_depth: u32) -> Result<Value<'_>, ParseError> {
     let text = match std::str::from_utf8(input) {
         Ok(text) => text,
         Err(e) => {
-            return Err(Parser::new("", 0).error_at(e.valid_up_to(), input, "invalid UTF-8"));
+            return Err(error_at(e.valid_up_to(), input, "invalid UTF-8"));
         }
     };
-    let mut p = Parser::new(text, max_depth);
-    let value = p.document()?;
-    Ok(value)
+    let scratch = SCRATCH.take();
+    let mut p = Parser {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        max_depth,
+        frames: scratch.frames,
+        slots: scratch.slots,
+        keys: scratch.keys,
+        owned: scratch.owned,
+        done: recycle(scratch.done),
+        key_sets: Vec::new(),
+        hasher: None,
+    };
+    let result = p.document();
+    SCRATCH.set(Scratch::keep(p.frames, p.slots, p.keys, p.owned, p.done));
+    result
 }
 
-/// An open array or object while its children are parsed.
-struct Frame<'a> {
-    /// Index of its first child on the scratch stack of its kind.
-    start: usize,
-    /// For an object: the key whose value is being parsed.
-    key: Option<Cow<'a, str>>,
-    /// For a large object: hashes of its keys so far (duplicate detection
-    /// stays linear; a hash hit is confirmed by comparing the keys).
-    key_hashes: Option<std::collections::HashSet<u64>>,
+/// The scratch stacks of a finished parse, empty, kept for the next parse on
+/// the same thread. They hold no value: the lifetime of the document they
+/// served is erased by [`recycle`].
+struct Scratch {
+    frames: Vec<Frame>,
+    slots: Vec<Slot>,
+    keys: Vec<Slot>,
+    owned: Vec<String>,
+    done: Vec<Value<'static>>,
+}
+
+impl Scratch {
+    /// Entries kept per stack between parses: enough for the bodies most
+    /// requests carry, without pinning the memory of a rare huge one to
+    /// the thread (under 100 KB per thread).
+    const KEEP: usize = 1024;
+
+    const EMPTY: Scratch = Scratch {
+        frames: Vec::new(),
+        slots: Vec::new(),
+        keys: Vec::new(),
+        owned: Vec::new(),
+        done: Vec::new(),
+    };
+
+    fn keep(
+        frames: Vec<Frame>,
+        slots: Vec<Slot>,
+        keys: Vec<Slot>,
+        owned: Vec<String>,
+        done: Vec<Value<'_>>,
+    ) -> Scratch {
+        fn bounded<T>(mut v: Vec<T>) -> Vec<T> {
+            v.clear();
+            if v.capacity() <= Scratch::KEEP {
+                v
+            } else {
+                Vec::new()
+            }
+        }
+        Scratch {
+            frames: bounded(frames),
+            slots: bounded(slots),
+            keys: bounded(keys),
+            owned: bounded(owned),
+            done: recycle(bounded(done)),
+        }
+    }
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch::EMPTY
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Scratch> = const { std::cell::Cell::new(Scratch::EMPTY) };
+}
+
+/// An empty vector of `U` in the allocation of `v`: the standard library's
+/// `collect` of a `Vec`'s own `into_iter` reuses the buffer when `T` and `U`
+/// have the same size and alignment (here, the same type under another
+/// lifetime), so no element is ever mapped and nothing is allocated. Were
+/// that optimisation gone, this would still be correct, only allocate.
+fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
+    v.clear();
+    v.into_iter()
+        .map(|_| unreachable!("the vector was cleared"))
+        .collect()
+}
+
+/// A parsed value (or key) waiting for its container to close: plain
+/// integers rather than a [`Value`]. Pushing an enum of borrowed and owned
+/// payloads made the compiler assemble each one on the machine stack and
+/// copy it with wider loads than the stores that built it, a
+/// store-forwarding stall per value (measured: most of the parse time).
+#[derive(Clone, Copy)]
+struct Slot {
+    kind: SlotKind,
+    a: u64,
+    b: u64,
+}
+
+/// A whole word, so that a [`Slot`] has no padding (copied along with the
+/// fields, half-written padding stalled store forwarding again).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u64)]
+enum SlotKind {
+    Null,
+    False,
+    True,
+    /// A string borrowed from the input, bytes `a..b`.
+    Borrowed,
+    /// A string with escapes: `owned[a]`.
+    Owned,
+    PosInt,
+    NegInt,
+    /// `Wide { hi: a, lo: b }`.
+    BigInt,
+    /// The bits of an `f64` in `b`.
+    Float,
+    /// An array or object, finished: the next one on `done`.
+    Container,
+}
+
+impl Slot {
+    const fn new(kind: SlotKind, a: u64, b: u64) -> Slot {
+        Slot { kind, a, b }
+    }
+
+    fn number(n: Number) -> Slot {
+        match n {
+            Number::PosInt(u) => Slot::new(SlotKind::PosInt, 0, u),
+            Number::NegInt(i) => Slot::new(SlotKind::NegInt, 0, i as u64),
+            Number::BigInt(w) => Slot::new(SlotKind::BigInt, w.hi as u64, w.lo),
+            Number::Float(f) => Slot::new(SlotKind::Float, 0, f.to_bits()),
+        }
+    }
+
+    /// The bytes of a string slot; `owned` is the parser's stack of strings.
+    #[inline]
+    fn bytes<'s>(&self, input: &'s [u8], owned: &'s [String]) -> &'s [u8] {
+        match self.kind {
+            SlotKind::Owned => owned[self.a as usize].as_bytes(),
+            _ => &input[self.a as usize..self.b as usize],
+        }
+    }
+
+    /// The value of this slot. `owned` and `done` yield, in order, the
+    /// escaped strings and finished containers of the slots being converted
+    /// (a container's own children took theirs when it closed).
+    #[inline(always)]
+    fn value<'a>(
+        self,
+        text: &'a str,
+        owned: &mut impl Iterator<Item = String>,
+        done: &mut impl Iterator<Item = Value<'a>>,
+    ) -> Value<'a> {
+        match self.kind {
+            SlotKind::Null => Value::Null,
+            SlotKind::False => Value::Bool(false),
+            SlotKind::True => Value::Bool(true),
+            SlotKind::Borrowed => Value::String(self.key(text, owned)),
+            SlotKind::Owned => Value::String(self.key(text, owned)),
+            SlotKind::PosInt => Value::Number(Number::PosInt(self.b)),
+            SlotKind::NegInt => Value::Number(Number::NegInt(self.b as i64)),
+            SlotKind::BigInt => Value::Number(Number::BigInt(Wide {
+                hi: self.a as i64,
+                lo: self.b,
+            })),
+            SlotKind::Float => Value::Number(Number::Float(f64::from_bits(self.b))),
+            SlotKind::Container => done.next().expect("a finished container per slot"),
+        }
+    }
+
+    /// The string of a string slot, as [`Slot::value`] takes it.
+    #[inline(always)]
+    fn key<'a>(self, text: &'a str, owned: &mut impl Iterator<Item = String>) -> Cow<'a, str> {
+        match self.kind {
+            SlotKind::Owned => Cow::Owned(owned.next().expect("an owned string per slot")),
+            _ => Cow::Borrowed(&text[self.a as usize..self.b as usize]),
+        }
+    }
+}
+
+/// An open array or object while its children are parsed: where its
+/// children start on each scratch stack.
+#[derive(Clone, Copy)]
+struct Frame {
+    slots: usize,
+    keys: usize,
+    owned: usize,
+    done: usize,
+    object: bool,
 }
 
 /// Objects with more members than this check duplicates through a hash set.
 const LINEAR_KEY_SCAN: usize = 16;
 
+/// The parser's state: children of the open containers wait on `slots`
+/// (array items and member values) and `keys`, each container's after its
+/// parent's; their escaped strings on `owned` and their finished
+/// containers on `done`, in document order.
 struct Parser<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
     max_depth: u32,
-    /// Open containers, innermost last; `Some(frame)` in `objects` order.
-    frames: Vec<(bool, Frame<'a>)>,
-    items: Vec<Value<'a>>,
-    members: Vec<(Cow<'a, str>, Value<'a>)>,
+    /// Open containers, innermost last.
+    frames: Vec<Frame>,
+    slots: Vec<Slot>,
+    keys: Vec<Slot>,
+    owned: Vec<String>,
+    done: Vec<Value<'a>>,
+    /// For each open large object (by index in `frames`): hashes of its keys
+    /// so far, so that duplicate detection stays linear (a hash hit is
+    /// confirmed by comparing the keys).
+    key_sets: Vec<(usize, std::collections::HashSet<u64>)>,
     hasher: Option<std::collections::hash_map::RandomState>,
 }
 
+/// A `Malformed` error naming the line and column of byte `at`.
+#[cold]
+fn error_at(at: usize, bytes: &[u8], what: &str) -> ParseError {
+    let before = &bytes[..at.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = before.len()
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    ParseError::Malformed(format!("{what} at line {line} column {column}"))
+}
+
 impl<'a> Parser<'a> {
-    fn new(text: &'a str, max_depth: u32) -> Parser<'a> {
-        Parser {
-            text,
-            bytes: text.as_bytes(),
-            pos: 0,
-            max_depth,
-            frames: Vec::new(),
-            items: Vec::new(),
-            members: Vec::new(),
-            hasher: None,
-        }
-    }
-
-    /// A `Malformed` error naming the line and column of byte `at`.
-    fn error_at(&self, at: usize, bytes: &[u8], what: &str) -> ParseError {
-        let before = &bytes[..at.min(bytes.len())];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = before.len()
-            - before
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1)
-            + 1;
-        ParseError::Malformed(format!("{what} at line {line} column {column}"))
-    }
-
+    #[cold]
     fn error(&self, what: &str) -> ParseError {
-        self.error_at(self.pos, self.bytes, what)
+        error_at(self.pos, self.bytes, what)
     }
 
     /// What was found where something else was expected.
+    #[cold]
     fn unexpected(&self, expected: &str) -> ParseError {
         match self.bytes.get(self.pos) {
             None => self.error(&format!("EOF while parsing {expected}")),
@@ -467,89 +650,78 @@ impl<'a> Parser<'a> {
     }
 
     fn document(&mut self) -> Result<Value<'a>, ParseError> {
-        let value = self.value()?;
+        self.value()?;
         self.skip_whitespace();
         if self.pos != self.bytes.len() {
             return Err(self.error("trailing characters"));
         }
-        Ok(value)
+        let slot = self.slots.pop().expect("the document's value");
+        let mut owned = self.owned.drain(..);
+        let mut done = self.done.drain(..);
+        Ok(slot.value(self.text, &mut owned, &mut done))
     }
 
     fn open(&mut self, object: bool) -> Result<(), ParseError> {
         if self.frames.len() as u32 >= self.max_depth {
             return Err(ParseError::TooDeep(self.max_depth));
         }
-        let start = if object {
-            self.members.len()
-        } else {
-            self.items.len()
-        };
-        self.frames.push((
+        self.frames.push(Frame {
+            slots: self.slots.len(),
+            keys: self.keys.len(),
+            owned: self.owned.len(),
+            done: self.done.len(),
             object,
-            Frame {
-                start,
-                key: None,
-                key_hashes: None,
-            },
-        ));
+        });
         Ok(())
     }
 
-    /// Parses one value, iteratively: containers push a frame and the loop
-    /// goes on with their first child; a finished value is attached to its
-    /// parent, closing as many containers as the input closes.
-    fn value(&mut self) -> Result<Value<'a>, ParseError> {
-        let base = self.frames.len();
+    /// Parses one value onto `slots`, iteratively: containers push a frame
+    /// and the loop goes on with their first child; after each value, the
+    /// containers the input closes are built from their children.
+    fn value(&mut self) -> Result<(), ParseError> {
         'value: loop {
             self.skip_whitespace();
-            let mut done = match self.peek() {
+            let slot = match self.peek() {
+                Some(b'"') => self.string()?,
+                Some(b'-' | b'0'..=b'9') => Slot::number(self.number()?),
                 Some(b'{') => {
                     self.pos += 1;
                     self.open(true)?;
                     self.skip_whitespace();
-                    if self.peek() == Some(b'}') {
-                        self.pos += 1;
-                        self.frames.pop();
-                        Value::Object(Vec::new())
-                    } else {
+                    if self.peek() != Some(b'}') {
                         self.member_key()?;
                         continue 'value;
                     }
+                    self.pos += 1;
+                    self.frames.pop();
+                    self.done.push(Value::Object(Vec::new()));
+                    Slot::new(SlotKind::Container, 0, 0)
                 }
                 Some(b'[') => {
                     self.pos += 1;
                     self.open(false)?;
                     self.skip_whitespace();
-                    if self.peek() == Some(b']') {
-                        self.pos += 1;
-                        self.frames.pop();
-                        Value::Array(Vec::new())
-                    } else {
+                    if self.peek() != Some(b']') {
                         continue 'value;
                     }
+                    self.pos += 1;
+                    self.frames.pop();
+                    self.done.push(Value::Array(Vec::new()));
+                    Slot::new(SlotKind::Container, 0, 0)
                 }
-                Some(b'"') => Value::String(self.string()?),
-                Some(b't') => self.literal("true", Value::Bool(true))?,
-                Some(b'f') => self.literal("false", Value::Bool(false))?,
-                Some(b'n') => self.literal("null", Value::Null)?,
-                Some(b'-' | b'0'..=b'9') => Value::Number(self.number()?),
+                Some(b't') => self.literal("true", SlotKind::True)?,
+                Some(b'f') => self.literal("false", SlotKind::False)?,
+                Some(b'n') => self.literal("null", SlotKind::Null)?,
                 _ => return Err(self.unexpected("value")),
             };
-            // Attach `done` to its parent; close parents the input closes.
+            self.slots.push(slot);
+            // Close the containers the input closes after this value.
             loop {
-                if self.frames.len() == base {
-                    return Ok(done);
-                }
-                let (object, frame) = self.frames.last_mut().expect("frames above base");
-                if *object {
-                    let key = frame.key.take().expect("a key precedes each value");
-                    self.members.push((key, done));
-                } else {
-                    self.items.push(done);
-                }
-                let object = *object;
+                let Some(&frame) = self.frames.last() else {
+                    return Ok(());
+                };
                 self.skip_whitespace();
-                match (self.peek(), object) {
+                match (self.peek(), frame.object) {
                     (Some(b','), true) => {
                         self.pos += 1;
                         self.skip_whitespace();
@@ -562,13 +734,11 @@ impl<'a> Parser<'a> {
                     }
                     (Some(b'}'), true) => {
                         self.pos += 1;
-                        let (_, frame) = self.frames.pop().expect("an open object");
-                        done = Value::Object(self.members.drain(frame.start..).collect());
+                        self.close(frame);
                     }
                     (Some(b']'), false) => {
                         self.pos += 1;
-                        let (_, frame) = self.frames.pop().expect("an open array");
-                        done = Value::Array(self.items.drain(frame.start..).collect());
+                        self.close(frame);
                     }
                     (_, true) => return Err(self.unexpected("`,` or `}`")),
                     (_, false) => return Err(self.unexpected("`,` or `]`")),
@@ -577,7 +747,52 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Reads `"key":` for the innermost object, refusing a duplicate.
+    /// Closes the innermost container (`frame`): its children become
+    /// values in one exact-size vector, the container goes to `done` and
+    /// its slot to its parent.
+    fn close(&mut self, frame: Frame) {
+        self.frames.pop();
+        if self
+            .key_sets
+            .last()
+            .is_some_and(|(f, _)| *f == self.frames.len())
+        {
+            self.key_sets.pop();
+        }
+        let text = self.text;
+        let mut owned = self.owned.drain(frame.owned..);
+        let mut done = self.done.drain(frame.done..);
+        let n = self.slots.len() - frame.slots;
+        let container = if frame.object {
+            let mut members = Vec::with_capacity(n);
+            // Key first, then value: the order their strings were pushed.
+            members.extend(
+                self.keys
+                    .drain(frame.keys..)
+                    .zip(self.slots.drain(frame.slots..))
+                    .map(|(k, v)| {
+                        let key = k.key(text, &mut owned);
+                        (key, v.value(text, &mut owned, &mut done))
+                    }),
+            );
+            Value::Object(members)
+        } else {
+            let mut items = Vec::with_capacity(n);
+            items.extend(
+                self.slots
+                    .drain(frame.slots..)
+                    .map(|v| v.value(text, &mut owned, &mut done)),
+            );
+            Value::Array(items)
+        };
+        drop((owned, done));
+        self.done.push(container);
+        self.slots.push(Slot::new(SlotKind::Container, 0, 0));
+    }
+
+    /// Reads `"key":` for the innermost object onto `keys`, refusing a
+    /// duplicate.
+    #[inline]
     fn member_key(&mut self) -> Result<(), ParseError> {
         if self.peek() != Some(b'"') {
             return Err(self.unexpected("object key"));
@@ -588,73 +803,88 @@ impl<'a> Parser<'a> {
             return Err(self.unexpected("`:`"));
         }
         self.pos += 1;
-        let hasher = &mut self.hasher;
-        let members = &self.members;
-        let (_, frame) = self.frames.last_mut().expect("an open object");
-        let siblings = &members[frame.start..];
-        let duplicate = if siblings.len() < LINEAR_KEY_SCAN {
-            siblings.iter().any(|(k, _)| *k == key)
+        let start = self.frames.last().expect("an open object").keys;
+        let duplicate = if self.keys.len() - start < LINEAR_KEY_SCAN {
+            let (input, owned) = (self.bytes, &self.owned[..]);
+            let name = key.bytes(input, owned);
+            self.keys[start..].iter().any(|k| {
+                // Lengths first: most siblings differ there.
+                let len = match k.kind {
+                    SlotKind::Owned => owned[k.a as usize].len(),
+                    _ => (k.b - k.a) as usize,
+                };
+                len == name.len() && k.bytes(input, owned) == name
+            })
         } else {
-            let state = hasher.get_or_insert_with(Default::default);
-            let hashes = frame.key_hashes.get_or_insert_with(|| {
-                siblings.iter().map(|(k, _)| state.hash_one(&**k)).collect()
-            });
-            !hashes.insert(state.hash_one(&*key)) && siblings.iter().any(|(k, _)| *k == key)
+            self.seen_in_large_object(start, key)
         };
         if duplicate {
-            return Err(ParseError::DuplicateKey(key.into_owned()));
+            let name = String::from_utf8_lossy(key.bytes(self.bytes, &self.owned));
+            return Err(ParseError::DuplicateKey(name.into_owned()));
         }
-        frame.key = Some(key);
+        self.keys.push(key);
         Ok(())
     }
 
-    fn literal(&mut self, word: &str, value: Value<'a>) -> Result<Value<'a>, ParseError> {
+    /// Whether `key` is among the keys of the innermost object, a large one
+    /// (its keys from `start`), through the object's set of key hashes.
+    #[cold]
+    fn seen_in_large_object(&mut self, start: usize, key: Slot) -> bool {
+        let state = self.hasher.get_or_insert_with(Default::default);
+        let frame = self.frames.len() - 1;
+        let (input, owned) = (self.bytes, &self.owned[..]);
+        let siblings = &self.keys[start..];
+        if self.key_sets.last().is_none_or(|(f, _)| *f != frame) {
+            let hashes = siblings
+                .iter()
+                .map(|k| state.hash_one(k.bytes(input, owned)))
+                .collect();
+            self.key_sets.push((frame, hashes));
+        }
+        let (_, hashes) = self.key_sets.last_mut().expect("just ensured");
+        let name = key.bytes(input, owned);
+        !hashes.insert(state.hash_one(name))
+            && siblings.iter().any(|k| k.bytes(input, owned) == name)
+    }
+
+    #[inline]
+    fn literal(&mut self, word: &str, kind: SlotKind) -> Result<Slot, ParseError> {
         if self.bytes[self.pos..].starts_with(word.as_bytes()) {
             self.pos += word.len();
-            Ok(value)
+            Ok(Slot::new(kind, 0, 0))
         } else {
             Err(self.error("expected value"))
         }
     }
 
-    /// A string, the opening quote at `pos`; borrowed unless it has escapes.
-    fn string(&mut self) -> Result<Cow<'a, str>, ParseError> {
-        self.pos += 1;
-        let start = self.pos;
+    /// A string, the opening quote at `pos`: a span of the input unless it
+    /// has escapes, then pushed on `owned`.
+    #[inline(always)]
+    fn string(&mut self) -> Result<Slot, ParseError> {
+        let start = self.pos + 1;
         // Fast scan: most strings have no escape.
-        self.skip_plain_string_bytes();
-        loop {
-            match self.bytes.get(self.pos) {
-                Some(b'"') => {
-                    let s = &self.text[start..self.pos];
-                    self.pos += 1;
-                    return Ok(Cow::Borrowed(s));
-                }
-                Some(b'\\') => break,
-                Some(&b) if b < 0x20 => {
-                    return Err(self.error(
-                        "control character (\\u0000-\\u001F) found while parsing a string",
-                    ));
-                }
-                Some(_) => self.pos += 1,
-                None => return Err(self.error("EOF while parsing a string")),
-            }
+        self.pos = plain_run_end(self.bytes, start);
+        if self.bytes.get(self.pos) == Some(&b'"') {
+            let end = self.pos;
+            self.pos += 1;
+            return Ok(Slot::new(SlotKind::Borrowed, start as u64, end as u64));
         }
+        let s = self.escaped_string(start)?;
+        self.owned.push(s);
+        Ok(Slot::new(SlotKind::Owned, (self.owned.len() - 1) as u64, 0))
+    }
+
+    /// The rest of a string that does not end at the first special byte
+    /// (`pos`): an escape, or an error.
+    #[cold]
+    fn escaped_string(&mut self, start: usize) -> Result<String, ParseError> {
         let mut owned = String::with_capacity(self.pos - start + 16);
         owned.push_str(&self.text[start..self.pos]);
         loop {
-            let run = self.pos;
-            while let Some(&b) = self.bytes.get(self.pos) {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
-            owned.push_str(&self.text[run..self.pos]);
             match self.bytes.get(self.pos) {
                 Some(b'"') => {
                     self.pos += 1;
-                    return Ok(Cow::Owned(owned));
+                    return Ok(owned);
                 }
                 Some(b'\\') => {
                     self.pos += 1;
@@ -668,26 +898,9 @@ impl<'a> Parser<'a> {
                 }
                 None => return Err(self.error("EOF while parsing a string")),
             }
-        }
-    }
-
-    /// Skips string bytes eight at a time while none of them is `"`, `\\`
-    /// or a control character (the classic "has a zero byte" word tricks).
-    #[inline]
-    fn skip_plain_string_bytes(&mut self) {
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGH: u64 = 0x8080_8080_8080_8080;
-        while let Some(chunk) = self.bytes.get(self.pos..self.pos + 8) {
-            let v = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-            let quote = v ^ (ONES * u64::from(b'"'));
-            let backslash = v ^ (ONES * u64::from(b'\\'));
-            let special = (quote.wrapping_sub(ONES) & !quote)
-                | (backslash.wrapping_sub(ONES) & !backslash)
-                | (v.wrapping_sub(ONES * 0x20) & !v);
-            if special & HIGH != 0 {
-                return;
-            }
-            self.pos += 8;
+            let run = self.pos;
+            self.pos = plain_run_end(self.bytes, run);
+            owned.push_str(&self.text[run..self.pos]);
         }
     }
 
@@ -755,18 +968,72 @@ impl<'a> Parser<'a> {
     }
 
     /// A number in RFC 8259 syntax, the first byte at `pos`.
+    #[inline(always)]
     fn number(&mut self) -> Result<Number, ParseError> {
         let (number, len) = scan_number(&self.bytes[self.pos..])
-            .map_err(|(at, what)| self.error_at(self.pos + at, self.bytes, what))?;
+            .map_err(|(at, what)| error_at(self.pos + at, self.bytes, what))?;
         self.pos += len;
         Ok(number)
     }
+}
+
+/// The index of the first byte from `pos` on that ends a run of plain
+/// string bytes (`"`, `\\` or a control character), or `b.len()`.
+///
+/// Eight bytes at a time with the classic "has a zero byte" word tricks:
+/// each mask's lowest set bit is exact (false positives only appear above a
+/// true one), so the lowest bit of their union is the first special byte.
+#[inline]
+fn plain_run_end(b: &[u8], mut pos: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(pos..pos + 8) {
+        let v = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let quote = v ^ (ONES * u64::from(b'"'));
+        let backslash = v ^ (ONES * u64::from(b'\\'));
+        let special = ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (v.wrapping_sub(ONES * 0x20) & !v))
+            & HIGH;
+        if special != 0 {
+            return pos + (special.trailing_zeros() / 8) as usize;
+        }
+        pos += 8;
+    }
+    while let Some(&c) = b.get(pos) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            break;
+        }
+        pos += 1;
+    }
+    pos
+}
+
+/// `m · 10^scale` when both `m` and the power of ten are exact as `f64`
+/// (Clinger's fast path): one IEEE multiplication or division then rounds
+/// correctly, as `str::parse` would. `None` otherwise.
+#[inline]
+fn exact_float(m: u64, scale: i64) -> Option<f64> {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    if m > 1 << 53 || !(-22..=22).contains(&scale) {
+        return None;
+    }
+    let p = POW10[scale.unsigned_abs() as usize];
+    Some(if scale < 0 {
+        m as f64 / p
+    } else {
+        m as f64 * p
+    })
 }
 
 /// Reads the longest JSON number at the start of `b`: its value and length,
 /// or the offset and description of the syntax error. Integers keep their
 /// exact value up to 128 bits; fractions and exponents become `f64`, which
 /// must be finite.
+#[inline]
 pub(crate) fn scan_number(b: &[u8]) -> Result<(Number, usize), (usize, &'static str)> {
     let negative = b.first() == Some(&b'-');
     let mut i = usize::from(negative);
@@ -794,29 +1061,54 @@ pub(crate) fn scan_number(b: &[u8]) -> Result<(Number, usize), (usize, &'static 
         _ => return Err((i, "invalid number")),
     }
     let mut integral = true;
+    // For the fast float path below: all the significant digits as one
+    // integer while it fits (`None` once not), and the power of ten that
+    // scales it.
+    let mut digits = if big.is_none() { Some(small) } else { None };
+    let mut scale: i64 = 0;
     if b.get(i) == Some(&b'.') {
         integral = false;
         i += 1;
         let frac = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
+        while let Some(&d) = b.get(i) {
+            if !d.is_ascii_digit() {
+                break;
+            }
+            digits = digits
+                .and_then(|n| n.checked_mul(10))
+                .and_then(|n| n.checked_add(u64::from(d - b'0')));
             i += 1;
         }
         if i == frac {
             return Err((i, "invalid number"));
         }
+        scale = -((i - frac) as i64);
     }
     if let Some(b'e' | b'E') = b.get(i) {
         integral = false;
         i += 1;
+        let negative_exp = b.get(i) == Some(&b'-');
         if let Some(b'+' | b'-') = b.get(i) {
             i += 1;
         }
         let exp = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
+        let mut e: i64 = 0;
+        while let Some(&d) = b.get(i) {
+            if !d.is_ascii_digit() {
+                break;
+            }
+            // Saturating: beyond this the fast path is out of reach anyway.
+            e = (e * 10 + i64::from(d - b'0')).min(1 << 32);
             i += 1;
         }
         if i == exp {
             return Err((i, "invalid number"));
+        }
+        scale += if negative_exp { -e } else { e };
+    }
+    if !integral {
+        if let Some(f) = digits.and_then(|m| exact_float(m, scale)) {
+            return Ok((Number::Float(if negative { -f } else { f }), i));
         }
     }
     if integral {
@@ -902,6 +1194,50 @@ mod tests {
         assert!(Number::Float(0.0).is_multiple_of(0.01));
         assert!(Number::PosInt(10).is_multiple_of(2.0));
         assert!(!Number::NegInt(-7).is_multiple_of(2.0));
+    }
+
+    #[test]
+    fn containers_are_exact_and_scratch_is_reused() {
+        // One exact-size allocation per container...
+        let v = parse(br#"{"a": [1, 2, 3], "b": {"c": null}}"#, 8).unwrap();
+        let Value::Object(members) = &v else { panic!() };
+        assert_eq!(members.capacity(), 2);
+        let Value::Array(items) = &members[0].1 else {
+            panic!()
+        };
+        assert_eq!(items.capacity(), 3);
+        // ...and the scratch stacks survive the parse, emptied, for the next
+        // one on this thread (what `recycle` relies on the standard library for).
+        let scratch = SCRATCH.take();
+        assert!(scratch.slots.capacity() >= 3 && scratch.keys.capacity() >= 2);
+        assert!(scratch.done.capacity() >= 2 && scratch.done.is_empty());
+        SCRATCH.set(scratch);
+    }
+
+    #[test]
+    fn fast_float_path_rounds_as_str_parse() {
+        for text in [
+            "87.5",
+            "-0.0",
+            "0.1",
+            "1e22",
+            "9007199254740993.0",
+            "123456789012.345678",
+            "1.7976931348623157e308",
+            "5e-324",
+            "2.2250738585072014e-308",
+            "0.000123e-5",
+            "4.35",
+            "1E+2",
+            "-12.5e-3",
+            "0.30000000000000004",
+        ] {
+            let (Number::Float(f), _) = scan_number(text.as_bytes()).unwrap() else {
+                panic!("{text} is a float")
+            };
+            let expected: f64 = text.parse().unwrap();
+            assert_eq!(f.to_bits(), expected.to_bits(), "{text}");
+        }
     }
 
     #[test]

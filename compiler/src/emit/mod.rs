@@ -102,11 +102,15 @@ pub fn schema_module(module: &str, source: &str, schemas: &[Schema], root: Schem
         pub mod #module {
             use douane_runtime::__private::{BoundedRegex, Dfa, LazyLock, Regex};
             use douane_runtime::json::{self, Value};
-            use douane_runtime::validate::{formats, Evaluated, Violations};
+            use douane_runtime::validate::{formats, Evaluated, Sink, Verdict, Violations};
 
-            /// Validates `v`; violations go to `out`.
+            /// Validates `v`; violations go to `out`. The verdict alone
+            /// first (no bookkeeping on the valid path), then, for a
+            /// rejection, again to record why.
             pub fn validate(v: &Value<'_>, out: &mut Violations) -> bool {
-                #root_fn(v, out)
+                let valid = #root_fn(v, &mut Verdict::default());
+                debug_assert_eq!(valid, #root_fn(v, &mut Violations::new(0)), "verdict-only and recording validators disagree");
+                valid || #root_fn(v, out)
             }
 
             #(#fns)*
@@ -220,6 +224,14 @@ impl<'a> Emitter<'a> {
 
     fn schema_fn(&self, id: SchemaId) -> &Ident {
         self.schemas.schema_fn(id)
+    }
+
+    /// The validator of schema `id` as the runtime calls it: the verdict
+    /// alone first (no bookkeeping when valid), then, for a rejection, the
+    /// recording pass.
+    fn entry(&self, id: SchemaId) -> TokenStream {
+        let f = self.schema_fn(id);
+        quote!(|v, out| #f(v, &mut Verdict::default()) || #f(v, out))
     }
 
     fn module(self) -> TokenStream {
@@ -336,7 +348,7 @@ impl<'a> Emitter<'a> {
                 use douane_runtime::contract::{Api, ApiKeyIn, BodyCheck, Cors, SchemeKind, SecurityScheme, FormBody, FormField, MediaType, MultipartBody, PartField, PartKind, Method, MockResponse, Operation, PathItem, RequestBody};
                 use douane_runtime::json::{self, Value};
                 use douane_runtime::validate::params::{self, match_segment, Piece};
-                use douane_runtime::validate::{formats, Captures, ContentKind, Evaluated, Kind, Location, Param, RequestParts, Shape, Style, Violations};
+                use douane_runtime::validate::{formats, Captures, ContentKind, Evaluated, Kind, Location, Param, RequestParts, Shape, Sink, Style, Verdict, Violations};
 
                 /// This API's tables, read by the runtime.
                 pub const API: Api = Api {
@@ -390,15 +402,15 @@ impl<'a> Emitter<'a> {
                     let range = &m.range;
                     let check = match &m.check {
                         BodyCheck::Json(s) => {
-                            let f = self.schema_fn(*s);
+                            let f = self.entry(*s);
                             quote!(BodyCheck::Json(#f))
                         }
                         BodyCheck::Text(s) => {
-                            let f = self.schema_fn(*s);
+                            let f = self.entry(*s);
                             quote!(BodyCheck::Text(#f))
                         }
                         BodyCheck::Form(form) => {
-                            let f = self.schema_fn(form.schema);
+                            let f = self.entry(form.schema);
                             let additional = kind(form.additional);
                             let fields = form.fields.iter().map(|field| {
                                 let name = &field.name;
@@ -411,7 +423,7 @@ impl<'a> Emitter<'a> {
                             quote!(BodyCheck::Form(&FormBody { fields: &[#(#fields),*], additional: #additional, schema: #f }))
                         }
                         BodyCheck::Multipart(multipart) => {
-                            let f = self.schema_fn(multipart.schema);
+                            let f = self.entry(multipart.schema);
                             let additional = kind(multipart.additional);
                             let fields = multipart.fields.iter().map(|field| {
                                 let name = &field.name;
@@ -505,7 +517,7 @@ impl<'a> Emitter<'a> {
         }
         let checks = op.parameters.iter().map(|p| {
             let pname = &p.name;
-            let schema = self.schema_fn(p.schema);
+            let schema = self.entry(p.schema);
             let shape = shape_tokens(&p.shape);
             let location = match p.location {
                 ParamLocation::Path => quote!(Location::Path),

@@ -12,7 +12,13 @@ use crate::lower::{is_pure_reference, resolve_alias};
 
 /// Emits the validators of one schema arena.
 ///
-/// Each schema gets a plain validator `schema_x(v, out) -> bool`. Schemas
+/// Each schema gets a plain validator `schema_x(v, out) -> bool`, generic
+/// over the [`Sink`] it reports to: `Violations` records every broken rule,
+/// `Verdict` only answers, returning at the first failure. Entry points try
+/// the `Verdict` instance first, so that a valid value costs no error
+/// bookkeeping, and run the `Violations` one only to explain a rejection.
+///
+/// [`Sink`]: https://docs.rs/douane-runtime (`douane_runtime::validate::Sink`) Schemas
 /// that take part in `unevaluatedProperties`/`unevaluatedItems` (those that
 /// use the keywords, and what they apply in place) also get a tracking
 /// variant `schema_x_ev(v, out, ev)` that records which members and items it
@@ -245,7 +251,7 @@ impl<'a> SchemaEmitter<'a> {
             let out = if always { quote!(_out) } else { quote!(out) };
             return quote! {
                 #[doc = #doc]
-                fn #name(_v: &Value<'_>, #out: &mut Violations) -> bool {
+                fn #name<S: Sink>(_v: &Value<'_>, #out: &mut S) -> bool {
                     #body
                 }
             };
@@ -255,7 +261,7 @@ impl<'a> SchemaEmitter<'a> {
             let f_ev = format_ident!("{}_ev", name);
             return quote! {
                 #[doc = #doc]
-                fn #name(v: &Value<'_>, out: &mut Violations) -> bool {
+                fn #name<S: Sink>(v: &Value<'_>, out: &mut S) -> bool {
                     #f_ev(v, out, &mut Evaluated::default())
                 }
             };
@@ -297,7 +303,7 @@ impl<'a> SchemaEmitter<'a> {
         };
         quote! {
             #[doc = #doc]
-            fn #name(#v: &Value<'_>, #out: &mut Violations #ev_param) -> bool {
+            fn #name<S: Sink>(#v: &Value<'_>, #out: &mut S #ev_param) -> bool {
                 #body
             }
         }
@@ -980,10 +986,11 @@ fn pattern_static(name: &Ident, p: &Pattern) -> TokenStream {
         let next = proc_macro2::Literal::byte_string(&dfa.next);
         let flags = proc_macro2::Literal::byte_string(&dfa.flags);
         let stride = dfa.stride;
+        let stop_from = dfa.stop_from;
         let doc = format!(" DFA of `{}`.", p.source);
         return quote! {
             #[doc = #doc]
-            static #name: Dfa = Dfa { classes: #classes, stride: #stride, next: #next, flags: #flags };
+            static #name: Dfa = Dfa { classes: #classes, stride: #stride, next: #next, flags: #flags, stop_from: #stop_from };
         };
     }
     match p.engine {
@@ -998,18 +1005,20 @@ fn pattern_static(name: &Ident, p: &Pattern) -> TokenStream {
 
 fn string_checks(id: SchemaId, s: &Schema) -> Option<TokenStream> {
     let mut checks = Vec::new();
-    let min_length = s.min_length.filter(|n| *n > 0);
-    if min_length.is_some() || s.max_length.is_some() {
-        // JSON Schema counts code points, not bytes.
-        checks.push(quote!(let len = s.chars().count();));
-    }
-    if let Some(n) = min_length {
+    // JSON Schema counts code points, not bytes; a code point takes one to
+    // four bytes, so the byte length settles most cases and the code points
+    // are only counted when it cannot (`len` bytes hold `len / 4` to `len`
+    // code points).
+    if let Some(n) = s.min_length.filter(|n| *n > 0) {
         let f = fail(
             "minLength",
             message(&format!("must be at least {n} character{} long", plural(n))),
         );
+        let enough_bytes = u64_lit(n.saturating_mul(4));
         let n = u64_lit(n);
-        checks.push(quote!(if (len as u64) < #n { #f }));
+        checks.push(quote! {
+            if (s.len() as u64) < #enough_bytes && (s.chars().count() as u64) < #n { #f }
+        });
     }
     if let Some(n) = s.max_length {
         let f = fail(
@@ -1017,7 +1026,7 @@ fn string_checks(id: SchemaId, s: &Schema) -> Option<TokenStream> {
             message(&format!("must be at most {n} character{} long", plural(n))),
         );
         let n = u64_lit(n);
-        checks.push(quote!(if (len as u64) > #n { #f }));
+        checks.push(quote!(if (s.len() as u64) > #n && (s.chars().count() as u64) > #n { #f }));
     }
     if let Some(p) = &s.pattern {
         let re = format_ident!("PATTERN_{}", id.0);

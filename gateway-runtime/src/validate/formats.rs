@@ -86,17 +86,36 @@ pub fn is_google_duration(s: &str) -> bool {
 
 /// `8-4-4-4-12` hexadecimal digits (RFC 4122), any case.
 pub fn is_uuid(s: &str) -> bool {
-    let b = s.as_bytes();
-    // Dashes first, then the five hex groups: no per-byte position test.
-    b.len() == 36
-        && b[8] == b'-'
-        && b[13] == b'-'
-        && b[18] == b'-'
-        && b[23] == b'-'
-        && [&b[..8], &b[9..13], &b[14..18], &b[19..23], &b[24..]]
-            .iter()
-            .all(|group| group.iter().all(u8::is_ascii_hexdigit))
+    let Ok(b) = <&[u8; 36]>::try_from(s.as_bytes()) else {
+        return false;
+    };
+    // Dashes first, then every other byte through a table, without a
+    // branch per byte (the dashes, checked, are looked up as a digit).
+    if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
+        return false;
+    }
+    let mut digits = *b;
+    for i in [8, 13, 18, 23] {
+        digits[i] = b'0';
+    }
+    digits
+        .iter()
+        .fold(0, |bad, &c| bad | NOT_HEX[usize::from(c)])
+        == 0
 }
+
+/// 1 for the bytes that are not ASCII hexadecimal digits.
+static NOT_HEX: [u8; 256] = {
+    let mut t = [1u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        if (c as u8).is_ascii_hexdigit() {
+            t[c] = 0;
+        }
+        c += 1;
+    }
+    t
+};
 
 /// The value of `b` as ASCII decimal digits, `None` if empty or not digits.
 fn digits(b: &[u8]) -> Option<u32> {

@@ -13,12 +13,15 @@
 /// is the start, `next[state * stride + classes[byte]]` the transition, and
 /// `flags[state]` says a match has ended ([`Dfa::HIT`]), none can follow
 /// ([`Dfa::DEAD`]) or one ends with the input ([`Dfa::ACCEPT_AT_END`]).
+/// The states that stop the walk (`HIT` or `DEAD`) are numbered from
+/// `stop_from` on, so that the walk reads no flags until it enters one.
 #[derive(Debug)]
 pub struct Dfa {
     pub classes: &'static [u8; 256],
     pub stride: usize,
     pub next: &'static [u8],
     pub flags: &'static [u8],
+    pub stop_from: usize,
 }
 
 impl Dfa {
@@ -33,8 +36,9 @@ impl Dfa {
         for &b in s.as_bytes() {
             let class = usize::from(self.classes[usize::from(b)]);
             state = usize::from(self.next[state * self.stride + class]);
-            let flags = self.flags[state];
-            if flags != 0 {
+            // One compare per byte instead of a dependent load of the flags.
+            if state >= self.stop_from {
+                let flags = self.flags[state];
                 if flags & Self::HIT != 0 {
                     return true;
                 }

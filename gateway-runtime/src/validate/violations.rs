@@ -234,6 +234,89 @@ impl Violations {
     }
 }
 
+/// What a generated validator reports to. [`Violations`] records each
+/// broken rule with its location; [`Verdict`] only answers valid or not and
+/// makes every validator return at the first failure. Entry points try a
+/// `Verdict` first, so that a valid value costs no error bookkeeping, and
+/// check again with `Violations` only to explain a rejection.
+pub trait Sink {
+    /// A broken rule; always `false`, see [`Violations::fail`].
+    fn fail(&mut self, rule: &'static str, message: fmt::Arguments<'_>) -> bool;
+    fn should_stop(&self) -> bool;
+    fn mark(&mut self) -> Option<usize>;
+    fn at_key(&mut self, mark: usize, key: &str);
+    fn at_index(&mut self, mark: usize, index: usize);
+    fn begin_probe(&mut self);
+    fn end_probe(&mut self);
+}
+
+impl Sink for Violations {
+    #[inline]
+    fn fail(&mut self, rule: &'static str, message: fmt::Arguments<'_>) -> bool {
+        Violations::fail(self, rule, message)
+    }
+    #[inline]
+    fn should_stop(&self) -> bool {
+        Violations::should_stop(self)
+    }
+    #[inline]
+    fn mark(&mut self) -> Option<usize> {
+        Violations::mark(self)
+    }
+    #[inline]
+    fn at_key(&mut self, mark: usize, key: &str) {
+        Violations::at_key(self, mark, key)
+    }
+    #[inline]
+    fn at_index(&mut self, mark: usize, index: usize) {
+        Violations::at_index(self, mark, index)
+    }
+    #[inline]
+    fn begin_probe(&mut self) {
+        Violations::begin_probe(self)
+    }
+    #[inline]
+    fn end_probe(&mut self) {
+        Violations::end_probe(self)
+    }
+}
+
+/// The verdict alone: nothing recorded, stop at the first failure. Only
+/// the nesting guard of [`Violations::MAX_DEPTH`] is kept (past it the
+/// verdict is "invalid", and the recording pass reports `maxDepth`).
+#[derive(Debug, Default)]
+pub struct Verdict {
+    depth: u32,
+}
+
+impl Sink for Verdict {
+    #[inline(always)]
+    fn fail(&mut self, _rule: &'static str, _message: fmt::Arguments<'_>) -> bool {
+        false
+    }
+    #[inline(always)]
+    fn should_stop(&self) -> bool {
+        true
+    }
+    #[inline(always)]
+    fn mark(&mut self) -> Option<usize> {
+        self.depth += 1;
+        (self.depth <= Violations::MAX_DEPTH).then_some(0)
+    }
+    #[inline(always)]
+    fn at_key(&mut self, _mark: usize, _key: &str) {
+        self.depth -= 1;
+    }
+    #[inline(always)]
+    fn at_index(&mut self, _mark: usize, _index: usize) {
+        self.depth -= 1;
+    }
+    #[inline(always)]
+    fn begin_probe(&mut self) {}
+    #[inline(always)]
+    fn end_probe(&mut self) {}
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
