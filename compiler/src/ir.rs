@@ -778,6 +778,9 @@ pub struct Dfa {
     /// States from this one on stop the walk (`HIT` or `DEAD`); the others
     /// do not.
     pub stop_from: usize,
+    /// Two transitions at a time, `next2[state * stride² + class1 * stride +
+    /// class2]`; empty when that table would be too large.
+    pub next2: Vec<u8>,
 }
 
 /// Which engine runs a pattern.

@@ -276,17 +276,34 @@ impl Value<'_> {
 /// Short arrays compare every pair; longer ones group items by a hash that
 /// agrees with JSON Schema equality first, so that a 100,000-item array
 /// costs a sort, not five billion comparisons.
+#[inline]
 pub fn first_duplicate(items: &[Value<'_>]) -> Option<(usize, usize)> {
     if items.len() <= 16 {
         for (i, a) in items.iter().enumerate() {
             for (j, b) in items.iter().enumerate().skip(i + 1) {
-                if a == b {
+                if quick_eq(a, b) {
                     return Some((i, j));
                 }
             }
         }
         return None;
     }
+    first_duplicate_hashed(items)
+}
+
+/// JSON Schema equality with the common case inline: items of a
+/// `uniqueItems` array are mostly strings, mostly of different lengths.
+#[inline(always)]
+fn quick_eq(a: &Value<'_>, b: &Value<'_>) -> bool {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => x.len() == y.len() && x.as_bytes() == y.as_bytes(),
+        (Value::String(_), _) | (_, Value::String(_)) => false,
+        _ => a == b,
+    }
+}
+
+/// [`first_duplicate`] for long arrays.
+fn first_duplicate_hashed(items: &[Value<'_>]) -> Option<(usize, usize)> {
     let state = std::collections::hash_map::RandomState::new();
     let mut keyed: Vec<(u64, usize)> = items
         .iter()

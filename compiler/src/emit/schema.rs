@@ -985,12 +985,13 @@ fn pattern_static(name: &Ident, p: &Pattern) -> TokenStream {
         let classes = proc_macro2::Literal::byte_string(&dfa.classes);
         let next = proc_macro2::Literal::byte_string(&dfa.next);
         let flags = proc_macro2::Literal::byte_string(&dfa.flags);
+        let next2 = proc_macro2::Literal::byte_string(&dfa.next2);
         let stride = dfa.stride;
         let stop_from = dfa.stop_from;
         let doc = format!(" DFA of `{}`.", p.source);
         return quote! {
             #[doc = #doc]
-            static #name: Dfa = Dfa { classes: #classes, stride: #stride, next: #next, flags: #flags, stop_from: #stop_from };
+            static #name: Dfa = Dfa { classes: #classes, stride: #stride, next: #next, flags: #flags, stop_from: #stop_from, next2: #next2 };
         };
     }
     match p.engine {

@@ -89,33 +89,37 @@ pub fn is_uuid(s: &str) -> bool {
     let Ok(b) = <&[u8; 36]>::try_from(s.as_bytes()) else {
         return false;
     };
-    // Dashes first, then every other byte through a table, without a
-    // branch per byte (the dashes, checked, are looked up as a digit).
     if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
         return false;
     }
-    let mut digits = *b;
+    // The dashes, checked, become digits; then eight bytes at a time.
+    let mut digits = [b'0'; 40];
+    digits[..36].copy_from_slice(b);
     for i in [8, 13, 18, 23] {
         digits[i] = b'0';
     }
     digits
-        .iter()
-        .fold(0, |bad, &c| bad | NOT_HEX[usize::from(c)])
-        == 0
+        .chunks_exact(8)
+        .all(|w| all_hex(u64::from_le_bytes(w.try_into().expect("eight bytes"))))
 }
 
-/// 1 for the bytes that are not ASCII hexadecimal digits.
-static NOT_HEX: [u8; 256] = {
-    let mut t = [1u8; 256];
-    let mut c = 0;
-    while c < 256 {
-        if (c as u8).is_ascii_hexdigit() {
-            t[c] = 0;
-        }
-        c += 1;
+/// Whether the eight bytes of `w` are ASCII hexadecimal digits, any case,
+/// without a branch per byte: `x + (0x80 - lo)` has its high bit set when
+/// `x >= lo`, `x + (0x7f - hi)` when `x > hi` (no carry crosses a byte
+/// while every byte is ASCII, checked first).
+#[inline]
+fn all_hex(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    if w & HIGH != 0 {
+        return false;
     }
-    t
-};
+    let within =
+        |x: u64, lo: u64, hi: u64| (x + ONES * (0x80 - lo)) & !(x + ONES * (0x7f - hi)) & HIGH;
+    let digit = within(w, 0x30, 0x39);
+    let letter = within(w | (ONES * 0x20), 0x61, 0x66);
+    (digit | letter) == HIGH
+}
 
 /// The value of `b` as ASCII decimal digits, `None` if empty or not digits.
 fn digits(b: &[u8]) -> Option<u32> {
@@ -795,6 +799,23 @@ pub fn is_byte(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_words_byte_by_byte() {
+        for c in 0..=255u8 {
+            let mut w = [b'a'; 8];
+            w[3] = c;
+            assert_eq!(
+                super::all_hex(u64::from_le_bytes(w)),
+                c.is_ascii_hexdigit(),
+                "{c}"
+            );
+        }
+        assert!(super::is_uuid("3F2B8C1E-9d4a-4e6b-8a7c-1d2e3f4a5b6c"));
+        assert!(!super::is_uuid("3f2b8c1e-9d4a-4e6b-8a7c-1d2e3f4a5b6g"));
+        assert!(!super::is_uuid("3f2b8c1e-9d4a-4e6b-8a7c-1d2e3f4a5b6"));
+        assert!(!super::is_uuid("3f2b8c1e09d4a-4e6b-8a7c-1d2e3f4a5b6c"));
+    }
 
     #[test]
     fn integer_formats_are_exact() {
