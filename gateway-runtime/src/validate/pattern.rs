@@ -48,14 +48,8 @@ impl Dfa {
                 let column = usize::from(self.classes[usize::from(pair[0])]) * self.stride
                     + usize::from(self.classes[usize::from(pair[1])]);
                 state = usize::from(self.next2[state * square + column]);
-                if state >= self.stop_from {
-                    let flags = self.flags[state];
-                    if flags & Self::HIT != 0 {
-                        return true;
-                    }
-                    if flags & Self::DEAD != 0 {
-                        return false;
-                    }
+                if let Some(verdict) = self.stop(state) {
+                    return verdict;
                 }
             }
             rest = pairs.remainder();
@@ -63,18 +57,29 @@ impl Dfa {
         for &b in rest {
             let class = usize::from(self.classes[usize::from(b)]);
             state = usize::from(self.next[state * self.stride + class]);
-            // One compare per byte instead of a dependent load of the flags.
-            if state >= self.stop_from {
-                let flags = self.flags[state];
-                if flags & Self::HIT != 0 {
-                    return true;
-                }
-                if flags & Self::DEAD != 0 {
-                    return false;
-                }
+            if let Some(verdict) = self.stop(state) {
+                return verdict;
             }
         }
         self.flags[state] & Self::ACCEPT_AT_END != 0
+    }
+
+    /// The verdict if `state` ends the walk: a match has ended (true), or
+    /// none can follow (false). Stop states are numbered last, so most
+    /// bytes cost one compare instead of a dependent load of the flags.
+    #[inline(always)]
+    fn stop(&self, state: usize) -> Option<bool> {
+        if state < self.stop_from {
+            return None;
+        }
+        let flags = self.flags[state];
+        if flags & Self::HIT != 0 {
+            Some(true)
+        } else if flags & Self::DEAD != 0 {
+            Some(false)
+        } else {
+            None
+        }
     }
 }
 
