@@ -19,7 +19,8 @@ use regex_automata::util::syntax;
 
 use crate::ir::Dfa;
 
-/// States are numbered in one byte in the generated tables.
+/// Bigger automata keep the lazy DFA: their tables would cost more memory
+/// than they save time (and the renumbering below is quadratic).
 const MAX_STATES: usize = 255;
 
 /// Flag: a match has ended before the current byte; the answer is yes.
@@ -33,6 +34,12 @@ pub const ACCEPT_AT_END: u8 = 4;
 /// or `None` when they would be too large or the pattern needs something a
 /// DFA cannot do.
 pub fn compile(regex: &str) -> Option<Dfa> {
+    compile_with(regex, None)
+}
+
+/// [`compile`], with pair tables when `pairs` says so, or (`None`) when
+/// they stay small.
+fn compile_with(regex: &str, pairs: Option<bool>) -> Option<Dfa> {
     let dfa = dense::Builder::new()
         .configure(
             dense::Config::new()
@@ -109,135 +116,119 @@ pub fn compile(regex: &str) -> Option<Dfa> {
             f
         })
         .collect();
-    // States that stop the walk (`HIT` or `DEAD`) are numbered last, so that
-    // the walk tests `state >= stop_from` rather than loading the flags of
-    // every state it enters. The start state keeps 0: if it stops itself
-    // (never seen), no renumbering and every state's flags are read.
-    let stops = |k: usize| raw_flags[k] & (HIT | DEAD) != 0;
-    let (order, stop_from) = if stops(0) {
-        ((0..ids.len()).collect::<Vec<_>>(), 0)
-    } else {
-        let (go, stop): (Vec<usize>, Vec<usize>) = (0..ids.len()).partition(|&k| !stops(k));
-        let stop_from = go.len();
-        (go.into_iter().chain(stop).collect(), stop_from)
+    let pairs = pairs.unwrap_or_else(|| ids.len() * (stride + 1) * (stride + 1) <= MAX_PAIR_TABLE);
+    tables(&raw_next, &representatives, &raw_flags, classes, pairs)
+}
+
+/// Pair tables above this many entries are not worth their memory.
+const MAX_PAIR_TABLE: usize = 8 << 10;
+
+/// The runtime's tables for the automaton `raw_next` (state 0 the start;
+/// `raw_next[state][byte]`), whose bytes fall in classes of which
+/// `representatives` holds one byte each. `None` when an offset would not
+/// fit the tables' 16 bits.
+fn tables(
+    raw_next: &[[usize; 256]],
+    representatives: &[usize],
+    raw_flags: &[u8],
+    classes: [u8; 256],
+    pairs: bool,
+) -> Option<Dfa> {
+    let states = raw_flags.len();
+    let stride = representatives.len();
+    // Four runs, in this order, so that each verdict is one compare: going
+    // on and not accepting an end of input, going on and accepting one, no
+    // match possible (DEAD), match ended (HIT).
+    let run = |k: usize| match raw_flags[k] {
+        f if f & HIT != 0 => 3,
+        f if f & DEAD != 0 => 2,
+        f if f & ACCEPT_AT_END != 0 => 1,
+        _ => 0,
     };
-    let mut new_id = vec![0usize; ids.len()];
+    let mut order: Vec<usize> = (0..states).collect();
+    order.sort_by_key(|&k| run(k)); // stable: breadth-first within a run
+    let first_of = |r: usize| order.iter().position(|&k| run(k) >= r).unwrap_or(states);
+    let mut new_id = vec![0usize; states];
     for (new, &old) in order.iter().enumerate() {
         new_id[old] = new;
     }
-    let mut next = Vec::with_capacity(ids.len() * stride);
+    // Offsets in bytes, entries being two bytes (the runtime reads them so).
+    let columns = if pairs { stride + 1 } else { stride };
+    let unit = 2 * if pairs { columns * columns } else { columns };
+    let offset = |old: usize| u16::try_from(new_id[old] * unit).ok();
+    let stops = |old: usize| raw_flags[old] & (HIT | DEAD) != 0;
+    let mut table = Vec::with_capacity(states * unit / 2);
     for &old in &order {
         let row = &raw_next[old];
-        next.extend(representatives.iter().map(|&r| new_id[row[r]] as u8));
-    }
-    let flags: Vec<u8> = order.iter().map(|&old| raw_flags[old]).collect();
-    let next2 = pairs(&next, stride, &flags);
-    Some(Dfa {
-        classes,
-        stride,
-        next,
-        flags,
-        stop_from,
-        next2,
-    })
-}
-
-/// Pair tables above this size are not worth their memory.
-const MAX_PAIR_TABLE: usize = 16 << 10;
-
-/// Two steps in one: `next2[state * stride² + class1 * stride + class2]`,
-/// so that the walk's chain of dependent loads is half as long. A first step
-/// into a state that stops the walk stays there (the walk then stops on it,
-/// as it would have one byte earlier). Empty when too large.
-fn pairs(next: &[u8], stride: usize, flags: &[u8]) -> Vec<u8> {
-    let states = flags.len();
-    if states * stride * stride > MAX_PAIR_TABLE {
-        return Vec::new();
-    }
-    let mut out = Vec::with_capacity(states * stride * stride);
-    for state in 0..states {
-        for c1 in 0..stride {
-            let mid = usize::from(next[state * stride + c1]);
-            for c2 in 0..stride {
-                out.push(if flags[mid] & (HIT | DEAD) != 0 {
-                    mid as u8
-                } else {
-                    next[mid * stride + c2]
-                });
+        if !pairs {
+            for &r in representatives {
+                table.push(offset(row[r])?);
+            }
+            continue;
+        }
+        for c1 in 0..columns {
+            // The "no byte" class never comes first: its run is unused.
+            let mid = representatives.get(c1).map_or(old, |&r| row[r]);
+            for c2 in 0..columns {
+                let to = match representatives.get(c2) {
+                    Some(&r) if c1 < stride && !stops(mid) => raw_next[mid][r],
+                    _ => mid,
+                };
+                table.push(offset(to)?);
             }
         }
     }
-    out
-}
-
-/// What the generated code does with the tables, for tests here (the
-/// runtime has the same loop).
-#[cfg(test)]
-fn run(dfa: &Dfa, s: &str) -> bool {
-    let mut state = 0usize;
-    for &b in s.as_bytes() {
-        state =
-            usize::from(dfa.next[state * dfa.stride + usize::from(dfa.classes[usize::from(b)])]);
-        let f = dfa.flags[state];
-        assert_eq!(
-            state >= dfa.stop_from,
-            f & (HIT | DEAD) != 0 || dfa.stop_from == 0
-        );
-        if f & HIT != 0 {
-            return true;
-        }
-        if f & DEAD != 0 {
-            return false;
-        }
-    }
-    dfa.flags[state] & ACCEPT_AT_END != 0
-}
-
-/// [`run`] two bytes at a time through `next2` (the runtime's walk).
-#[cfg(test)]
-fn run_pairs(dfa: &Dfa, s: &str) -> bool {
-    let class = |b: u8| usize::from(dfa.classes[usize::from(b)]);
-    let stops = |state: usize| state >= dfa.stop_from && dfa.flags[state] & (HIT | DEAD) != 0;
-    let mut state = 0usize;
-    let mut chunks = s.as_bytes().chunks_exact(2);
-    for pair in &mut chunks {
-        let c = class(pair[0]) * dfa.stride + class(pair[1]);
-        state = usize::from(dfa.next2[state * dfa.stride * dfa.stride + c]);
-        if stops(state) {
-            return dfa.flags[state] & HIT != 0;
-        }
-    }
-    for &b in chunks.remainder() {
-        state = usize::from(dfa.next[state * dfa.stride + class(b)]);
-        if stops(state) {
-            return dfa.flags[state] & HIT != 0;
-        }
-    }
-    dfa.flags[state] & ACCEPT_AT_END != 0
+    Some(Dfa {
+        classes,
+        pairs,
+        width: 2 * columns,
+        table,
+        start: new_id[0] * unit,
+        accept_from: first_of(1) * unit,
+        stop_from: first_of(2) * unit,
+        hit_from: first_of(3) * unit,
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{compile, run, run_pairs};
+    use super::{compile, compile_with};
+    use crate::ir::Dfa;
     use crate::pattern::translate;
 
-    /// The tables agree with the `regex` crate on a set of inputs.
+    /// The runtime's walk over these tables.
+    fn run(dfa: &Dfa, s: &str) -> bool {
+        let table = dfa.table_bytes();
+        douane_runtime::__private::Dfa {
+            classes: &dfa.classes,
+            pairs: dfa.pairs,
+            width: dfa.width,
+            table: &table,
+            start: dfa.start,
+            accept_from: dfa.accept_from,
+            stop_from: dfa.stop_from,
+            hit_from: dfa.hit_from,
+        }
+        .is_match(s)
+    }
+
+    /// The tables, walked one byte and two bytes per step, agree with the
+    /// `regex` crate on a set of inputs.
     fn agree(pattern: &str, inputs: &[&str]) {
         let p = translate(pattern).unwrap();
         let re = regex::Regex::new(&p.regex).unwrap();
-        let dfa = compile(&p.regex).unwrap_or_else(|| panic!("{pattern} has no DFA"));
-        for s in inputs {
-            assert_eq!(run(&dfa, s), re.is_match(s), "{pattern} on {s:?}");
-            if !dfa.next2.is_empty() {
+        for pairs in [false, true] {
+            let dfa = compile_with(&p.regex, Some(pairs))
+                .unwrap_or_else(|| panic!("{pattern} has no DFA"));
+            for s in inputs {
                 assert_eq!(
-                    run_pairs(&dfa, s),
+                    run(&dfa, s),
                     re.is_match(s),
-                    "{pattern} on {s:?} by pairs"
+                    "{pattern} on {s:?}, pairs: {pairs}"
                 );
             }
         }
     }
-
     #[test]
     fn tables_agree_with_regex() {
         let inputs = [
@@ -286,6 +277,11 @@ mod tests {
             "^$",
             "^(a|ab)(c|bcd)?$",
             "😀",
+            // The start state accepts, or matches whatever follows.
+            "",
+            "a*",
+            "^a*$",
+            "[^\\s\\S]",
         ] {
             agree(pattern, &inputs);
         }

@@ -765,22 +765,29 @@ pub struct Pattern {
     pub notes: Vec<String>,
 }
 
-/// A pattern's DFA, as the generated code walks it: state 0 is the start;
-/// `next[state * stride + classes[byte]]` is the next state; `flags[state]`
-/// says whether a match has ended (1), none can follow (2), or one ends if
-/// the input does (4).
+/// A pattern's DFA, as the generated code walks it
+/// (`douane_runtime::validate::pattern::Dfa` says how): states are named
+/// by the byte offset of their row in `table`, and numbered so that each
+/// verdict is a compare with `accept_from`, `stop_from` or `hit_from`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dfa {
     pub classes: [u8; 256],
-    pub stride: usize,
-    pub next: Vec<u8>,
-    pub flags: Vec<u8>,
-    /// States from this one on stop the walk (`HIT` or `DEAD`); the others
-    /// do not.
+    /// Two bytes per step, else one.
+    pub pairs: bool,
+    /// With pairs, the size in bytes of the entries for one first class.
+    pub width: usize,
+    pub table: Vec<u16>,
+    pub start: usize,
+    pub accept_from: usize,
     pub stop_from: usize,
-    /// Two transitions at a time, `next2[state * stride² + class1 * stride +
-    /// class2]`; empty when that table would be too large.
-    pub next2: Vec<u8>,
+    pub hit_from: usize,
+}
+
+impl Dfa {
+    /// `table` as the little-endian bytes the runtime reads.
+    pub fn table_bytes(&self) -> Vec<u8> {
+        self.table.iter().flat_map(|e| e.to_le_bytes()).collect()
+    }
 }
 
 /// Which engine runs a pattern.

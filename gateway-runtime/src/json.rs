@@ -276,8 +276,18 @@ impl Value<'_> {
 /// Short arrays compare every pair; longer ones group items by a hash that
 /// agrees with JSON Schema equality first, so that a 100,000-item array
 /// costs a sort, not five billion comparisons.
-#[inline]
+#[inline(always)]
 pub fn first_duplicate(items: &[Value<'_>]) -> Option<(usize, usize)> {
+    // Most arrays under `uniqueItems` are a few tags: settled inline.
+    match items {
+        [] | [_] => None,
+        [a, b] => quick_eq(a, b).then_some((0, 1)),
+        _ => first_duplicate_of_many(items),
+    }
+}
+
+/// [`first_duplicate`] for three items or more.
+fn first_duplicate_of_many(items: &[Value<'_>]) -> Option<(usize, usize)> {
     if items.len() <= 16 {
         for (i, a) in items.iter().enumerate() {
             for (j, b) in items.iter().enumerate().skip(i + 1) {

@@ -983,15 +983,13 @@ fn pattern_static(name: &Ident, p: &Pattern) -> TokenStream {
         // Byte strings keep the tables on one line each in the generated
         // code (and in its snapshots).
         let classes = proc_macro2::Literal::byte_string(&dfa.classes);
-        let next = proc_macro2::Literal::byte_string(&dfa.next);
-        let flags = proc_macro2::Literal::byte_string(&dfa.flags);
-        let next2 = proc_macro2::Literal::byte_string(&dfa.next2);
-        let stride = dfa.stride;
-        let stop_from = dfa.stop_from;
+        let table = proc_macro2::Literal::byte_string(&dfa.table_bytes());
+        let (pairs, width, start) = (dfa.pairs, dfa.width, dfa.start);
+        let (accept_from, stop_from, hit_from) = (dfa.accept_from, dfa.stop_from, dfa.hit_from);
         let doc = format!(" DFA of `{}`.", p.source);
         return quote! {
             #[doc = #doc]
-            static #name: Dfa = Dfa { classes: #classes, stride: #stride, next: #next, flags: #flags, stop_from: #stop_from, next2: #next2 };
+            static #name: Dfa<'static> = Dfa { classes: #classes, pairs: #pairs, width: #width, table: #table, start: #start, accept_from: #accept_from, stop_from: #stop_from, hit_from: #hit_from };
         };
     }
     match p.engine {

@@ -9,76 +9,80 @@
 //!   steps is rejected rather than allowed to burn CPU (ReDoS) or waved
 //!   through.
 
-/// A pattern's DFA, built by the compiler (`compiler/src/dfa.rs`): state 0
-/// is the start, `next[state * stride + classes[byte]]` the transition, and
-/// `flags[state]` says a match has ended ([`Dfa::HIT`]), none can follow
-/// ([`Dfa::DEAD`]) or one ends with the input ([`Dfa::ACCEPT_AT_END`]).
-/// The states that stop the walk (`HIT` or `DEAD`) are numbered from
-/// `stop_from` on, so that the walk reads no flags until it enters one.
+/// A pattern's DFA, built by the compiler (`compiler/src/dfa.rs`).
 ///
-/// `next2`, when not empty, takes two bytes per step
-/// (`next2[state * stride² + class1 * stride + class2]`, a first step into a
-/// stopping state staying there): half as many dependent loads.
+/// `table` holds little-endian `u16` entries; a state is named by the byte
+/// offset of its row there, so that a step is an add and a load: no
+/// multiplication on the chain of dependent loads that the walk is.
+///
+/// - `pairs == false`: one byte per step; the next state is the entry at
+///   `state + 2 * classes[byte]`.
+/// - `pairs == true`: two bytes per step, half as many dependent loads:
+///   `state + classes[b1] * width + 2 * classes[b2]`, where `width` is the
+///   size in bytes of the entries for one first class. The last class of
+///   each such run stands for "no byte" (the odd byte at the end of the
+///   input). A first step into a stopping state stays there.
+///
+/// States are numbered in four runs, so that every verdict is a compare:
+/// first the states that go on and accept no end of input, then from
+/// `accept_from` those after which the input may end, then from `stop_from`
+/// those after which no match can follow (false), then from `hit_from`
+/// those where a match has ended (true). `start` may be in any of them.
 #[derive(Debug)]
-pub struct Dfa {
-    pub classes: &'static [u8; 256],
-    pub stride: usize,
-    pub next: &'static [u8],
-    pub flags: &'static [u8],
+pub struct Dfa<'t> {
+    pub classes: &'t [u8; 256],
+    pub pairs: bool,
+    pub width: usize,
+    pub table: &'t [u8],
+    pub start: usize,
+    pub accept_from: usize,
     pub stop_from: usize,
-    pub next2: &'static [u8],
+    pub hit_from: usize,
 }
 
-impl Dfa {
-    pub const HIT: u8 = 1;
-    pub const DEAD: u8 = 2;
-    pub const ACCEPT_AT_END: u8 = 4;
-
+impl Dfa<'_> {
     /// Whether the pattern matches anywhere in `s` (ECMA `test`).
     #[inline]
     pub fn is_match(&self, s: &str) -> bool {
-        let mut state = 0usize;
-        let mut rest = s.as_bytes();
-        if !self.next2.is_empty() {
-            let mut pairs = rest.chunks_exact(2);
-            let square = self.stride * self.stride;
-            for pair in &mut pairs {
-                // The pair's column does not depend on the state: off the
-                // chain of dependent loads.
-                let column = usize::from(self.classes[usize::from(pair[0])]) * self.stride
-                    + usize::from(self.classes[usize::from(pair[1])]);
-                state = usize::from(self.next2[state * square + column]);
-                if let Some(verdict) = self.stop(state) {
-                    return verdict;
+        let bytes = s.as_bytes();
+        let mut state = self.start;
+        if state >= self.stop_from {
+            return state >= self.hit_from;
+        }
+        let class = |b: u8| usize::from(self.classes[usize::from(b)]);
+        if self.pairs {
+            let mut chunks = bytes.chunks_exact(2);
+            for pair in &mut chunks {
+                // The column does not depend on the state: off the chain.
+                state = self.at(state + class(pair[0]) * self.width + class(pair[1]) * 2);
+                if state >= self.stop_from {
+                    return state >= self.hit_from;
                 }
             }
-            rest = pairs.remainder();
-        }
-        for &b in rest {
-            let class = usize::from(self.classes[usize::from(b)]);
-            state = usize::from(self.next[state * self.stride + class]);
-            if let Some(verdict) = self.stop(state) {
-                return verdict;
+            if let [b] = chunks.remainder() {
+                state = self.at(state + class(*b) * self.width + (self.width - 2));
+            }
+        } else {
+            for &b in bytes {
+                state = self.at(state + class(b) * 2);
+                if state >= self.stop_from {
+                    return state >= self.hit_from;
+                }
             }
         }
-        self.flags[state] & Self::ACCEPT_AT_END != 0
+        if state >= self.stop_from {
+            return state >= self.hit_from;
+        }
+        state >= self.accept_from
     }
 
-    /// The verdict if `state` ends the walk: a match has ended (true), or
-    /// none can follow (false). Stop states are numbered last, so most
-    /// bytes cost one compare instead of a dependent load of the flags.
+    /// The state at byte `i` of the table.
     #[inline(always)]
-    fn stop(&self, state: usize) -> Option<bool> {
-        if state < self.stop_from {
-            return None;
-        }
-        let flags = self.flags[state];
-        if flags & Self::HIT != 0 {
-            Some(true)
-        } else if flags & Self::DEAD != 0 {
-            Some(false)
-        } else {
-            None
+    fn at(&self, i: usize) -> usize {
+        match self.table.get(i..i + 2) {
+            Some(&[lo, hi]) => usize::from(u16::from_le_bytes([lo, hi])),
+            // The compiler never writes an offset out of the table.
+            _ => panic!("DFA table offset out of bounds"),
         }
     }
 }
