@@ -257,6 +257,13 @@ mod tests {
             "aaaa",
             "ba",
             "line1\r\nline2",
+            // Odd and even lengths, and stops inside a pair.
+            "a@example.org",
+            "ab@example.org",
+            "ada@example.o",
+            "ada@exa mple.org",
+            "ABC-12345678",
+            "ABC-123456789",
         ];
         for pattern in [
             "^[a-z0-9._-]+@[a-z0-9-]+(\\.[a-z0-9-]+)*\\.[a-z]{2,}$",

@@ -85,40 +85,54 @@ pub fn is_google_duration(s: &str) -> bool {
 }
 
 /// `8-4-4-4-12` hexadecimal digits (RFC 4122), any case.
+#[inline]
 pub fn is_uuid(s: &str) -> bool {
     let Ok(b) = <&[u8; 36]>::try_from(s.as_bytes()) else {
         return false;
     };
-    if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
-        return false;
-    }
-    // The dashes, checked, become digits; then eight bytes at a time.
-    let mut digits = [b'0'; 40];
-    digits[..36].copy_from_slice(b);
-    for i in [8, 13, 18, 23] {
-        digits[i] = b'0';
-    }
-    digits
-        .chunks_exact(8)
-        .all(|w| all_hex(u64::from_le_bytes(w.try_into().expect("eight bytes"))))
+    // Five overlapping words cover the 36 bytes; the dashes, at 8, 13, 18
+    // and 23, are bytes 0 and 5 of the word at 8 and bytes 2 and 7 of the
+    // word at 16.
+    const DASHES_8: u64 = byte(0) | byte(5);
+    const DASHES_16: u64 = byte(2) | byte(7);
+    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("eight bytes"));
+    let (w8, w16) = (word(8), word(16));
+    hex_bytes(word(0)) & hex_bytes(word(24)) & hex_bytes(word(28)) == HIGH
+        && hex_bytes(w8) | DASHES_8 == HIGH
+        && bytes_equal_to(w8, b'-') == DASHES_8
+        && hex_bytes(w16) | DASHES_16 == HIGH
+        && bytes_equal_to(w16, b'-') == DASHES_16
 }
 
-/// Whether the eight bytes of `w` are ASCII hexadecimal digits, any case,
-/// without a branch per byte: `x + (0x80 - lo)` has its high bit set when
-/// `x >= lo`, `x + (0x7f - hi)` when `x > hi` (no carry crosses a byte
-/// while every byte is ASCII, checked first).
-#[inline]
-fn all_hex(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    if w & HIGH != 0 {
-        return false;
-    }
-    let within =
-        |x: u64, lo: u64, hi: u64| (x + ONES * (0x80 - lo)) & !(x + ONES * (0x7f - hi)) & HIGH;
-    let digit = within(w, 0x30, 0x39);
-    let letter = within(w | (ONES * 0x20), 0x61, 0x66);
-    (digit | letter) == HIGH
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of byte `k` (little-endian: the `k`-th byte in memory).
+const fn byte(k: u32) -> u64 {
+    0x80 << (8 * k)
+}
+
+/// The high bit of each byte of `w` that is within `lo..=hi` (ASCII
+/// bounds), without a branch per byte: on 7-bit bytes, `x + (0x80 - lo)`
+/// sets the high bit when `x >= lo`, `x + (0x7f - hi)` when `x > hi`, and
+/// no carry crosses a byte; bytes with their own high bit set are out.
+#[inline(always)]
+fn bytes_within(w: u64, lo: u8, hi: u8) -> u64 {
+    let x = w & !HIGH;
+    let (lo, hi) = (u64::from(lo), u64::from(hi));
+    (x + ONES * (0x80 - lo)) & !(x + ONES * (0x7f - hi)) & !w & HIGH
+}
+
+/// The high bit of each byte of `w` that is an ASCII hexadecimal digit.
+#[inline(always)]
+fn hex_bytes(w: u64) -> u64 {
+    bytes_within(w, b'0', b'9') | bytes_within(w | (ONES * 0x20), b'a', b'f')
+}
+
+/// The high bit of each byte of `w` equal to `c`.
+#[inline(always)]
+fn bytes_equal_to(w: u64, c: u8) -> u64 {
+    bytes_within(w, c, c)
 }
 
 /// The value of `b` as ASCII decimal digits, `None` if empty or not digits.
@@ -141,13 +155,22 @@ pub fn is_date(s: &str) -> bool {
 
 /// [`is_date`] on bytes.
 fn date(b: &[u8]) -> bool {
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let (Some(y), Some(m), Some(d)) = (digits(&b[0..4]), digits(&b[5..7]), digits(&b[8..10]))
-    else {
+    let Ok(b) = <&[u8; 10]>::try_from(b) else {
         return false;
     };
+    // `YYYY-MM-` as one word, then the day's two digits.
+    const DASHES: u64 = byte(4) | byte(7);
+    let w = u64::from_le_bytes(b[..8].try_into().expect("eight bytes"));
+    if bytes_within(w, b'0', b'9') | DASHES != HIGH
+        || bytes_equal_to(w, b'-') != DASHES
+        || !b[8].is_ascii_digit()
+        || !b[9].is_ascii_digit()
+    {
+        return false;
+    }
+    let digit = |i: usize| u32::from(b[i] - b'0');
+    let y = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+    let (m, d) = (digit(5) * 10 + digit(6), digit(8) * 10 + digit(9));
     let days = match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -167,13 +190,20 @@ pub fn is_time(s: &str) -> bool {
 
 /// [`is_time`] on bytes.
 fn time(b: &[u8]) -> bool {
-    if b.len() < 9 || b[2] != b':' || b[5] != b':' {
-        return false;
-    }
-    let (Some(h), Some(m), Some(sec)) = (digits(&b[0..2]), digits(&b[3..5]), digits(&b[6..8]))
-    else {
+    // `HH:MM:SS` as one word.
+    const COLONS: u64 = byte(2) | byte(5);
+    let Some(hms) = b.get(..8) else {
         return false;
     };
+    let w = u64::from_le_bytes(hms.try_into().expect("eight bytes"));
+    if b.len() < 9
+        || bytes_within(w, b'0', b'9') | COLONS != HIGH
+        || bytes_equal_to(w, b':') != COLONS
+    {
+        return false;
+    }
+    let pair = |i: usize| u32::from(b[i] - b'0') * 10 + u32::from(b[i + 1] - b'0');
+    let (h, m, sec) = (pair(0), pair(3), pair(6));
     if h > 23 || m > 59 || sec > 60 {
         return false;
     }
@@ -204,6 +234,7 @@ fn time(b: &[u8]) -> bool {
 }
 
 /// RFC 3339 `date-time`: a date, `T` (any case), a time.
+#[inline]
 pub fn is_date_time(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() > 11 && matches!(b[10], b'T' | b't') && date(&b[..10]) && time(&b[11..])
@@ -800,21 +831,105 @@ pub fn is_byte(s: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The word-at-a-time checks against a byte-by-byte reading, for every
+    /// byte value at every position.
     #[test]
-    fn hex_words_byte_by_byte() {
+    fn words_agree_with_bytes() {
         for c in 0..=255u8 {
-            let mut w = [b'a'; 8];
-            w[3] = c;
-            assert_eq!(
-                super::all_hex(u64::from_le_bytes(w)),
-                c.is_ascii_hexdigit(),
-                "{c}"
-            );
+            for k in 0..8 {
+                let mut w = [b'a'; 8];
+                w[k] = c;
+                let w = u64::from_le_bytes(w);
+                let bit = byte(k as u32);
+                assert_eq!(hex_bytes(w) & bit != 0, c.is_ascii_hexdigit(), "{c} at {k}");
+                assert_eq!(bytes_equal_to(w, b'-') & bit != 0, c == b'-', "{c} at {k}");
+                assert_eq!(bytes_within(w, b'0', b'9') & bit != 0, c.is_ascii_digit());
+            }
         }
-        assert!(super::is_uuid("3F2B8C1E-9d4a-4e6b-8a7c-1d2e3f4a5b6c"));
-        assert!(!super::is_uuid("3f2b8c1e-9d4a-4e6b-8a7c-1d2e3f4a5b6g"));
-        assert!(!super::is_uuid("3f2b8c1e-9d4a-4e6b-8a7c-1d2e3f4a5b6"));
-        assert!(!super::is_uuid("3f2b8c1e09d4a-4e6b-8a7c-1d2e3f4a5b6c"));
+        let reference = |s: &[u8]| {
+            s.len() == 36
+                && s.iter().enumerate().all(|(i, c)| match i {
+                    8 | 13 | 18 | 23 => *c == b'-',
+                    _ => c.is_ascii_hexdigit(),
+                })
+        };
+        let good = *b"3F2B8C1E-9d4a-4e6b-8a7c-1d2e3f4a5b6c";
+        for at in 0..36 {
+            for c in 0..=255u8 {
+                let mut u = good;
+                u[at] = c;
+                if let Ok(s) = std::str::from_utf8(&u) {
+                    assert_eq!(is_uuid(s), reference(&u), "{s:?}");
+                }
+            }
+        }
+        assert!(is_uuid("3F2B8C1E-9d4a-4e6b-8a7c-1d2e3f4a5b6c"));
+        assert!(!is_uuid("3f2b8c1e-9d4a-4e6b-8a7c-1d2e3f4a5b6"));
+        assert!(!is_uuid("3f2b8c1e09d4a-4e6b-8a7c-1d2e3f4a5b6c"));
+        assert!(!is_uuid("3f2b8c1e-9d4a-4e6b-8a7c-1d2e3f4a5b6\u{e9}"));
+    }
+
+    /// `date` and `time`, word at a time, against a byte-by-byte reading,
+    /// with every byte value at every position of valid values.
+    #[test]
+    fn dates_and_times_agree_with_bytes() {
+        let number = |b: &[u8]| -> Option<u32> {
+            b.iter()
+                .all(u8::is_ascii_digit)
+                .then(|| b.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+        };
+        let reference_date = |b: &[u8]| -> bool {
+            if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+                return false;
+            }
+            let (Some(y), Some(m), Some(d)) = (number(&b[..4]), number(&b[5..7]), number(&b[8..]))
+            else {
+                return false;
+            };
+            let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+            let days = [
+                31,
+                if leap { 29 } else { 28 },
+                31,
+                30,
+                31,
+                30,
+                31,
+                31,
+                30,
+                31,
+                30,
+                31,
+            ];
+            (1..=12).contains(&m) && (1..=days[m as usize - 1]).contains(&d)
+        };
+        for good in [*b"2024-02-29", *b"2023-12-31", *b"0000-01-01"] {
+            for at in 0..10 {
+                for c in 0..=127u8 {
+                    let mut d = good;
+                    d[at] = c;
+                    assert_eq!(
+                        date(&d),
+                        reference_date(&d),
+                        "{:?}",
+                        String::from_utf8_lossy(&d)
+                    );
+                }
+            }
+        }
+        let good = *b"23:59:60Z";
+        for at in 0..8 {
+            for c in 0..=127u8 {
+                let mut t = good;
+                t[at] = c;
+                let fields = (number(&t[..2]), number(&t[3..5]), number(&t[6..8]));
+                let expected = t[2] == b':'
+                    && t[5] == b':'
+                    && matches!(fields, (Some(23), Some(59), Some(0..=60)));
+                assert_eq!(time(&t), expected, "{:?}", String::from_utf8_lossy(&t));
+            }
+        }
+        assert!(time(b"00:00:00.5+01:00") && !time(b"00:00:00") && !time(b"0:00:00Z"));
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub struct Dfa<'t> {
 
 impl Dfa<'_> {
     /// Whether the pattern matches anywhere in `s` (ECMA `test`).
-    #[inline]
+    #[inline(always)]
     pub fn is_match(&self, s: &str) -> bool {
         let bytes = s.as_bytes();
         let mut state = self.start;
