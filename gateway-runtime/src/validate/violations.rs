@@ -58,7 +58,9 @@ pub struct Violations {
     cap: usize,
     probing: u32,
     location: Location,
-    name: Cow<'static, str>,
+    /// A `&'static str` rather than the `Cow` of [`Violation::name`]: a
+    /// collector that recorded nothing then costs one vector's drop.
+    name: &'static str,
     /// Current nesting of `mark` calls, and whether it went past the
     /// guard (validation is then over: every validator returns false).
     depth: u32,
@@ -86,7 +88,7 @@ impl Violations {
             cap,
             probing: 0,
             location: Location::Body,
-            name: Cow::Borrowed(""),
+            name: "",
             depth: 0,
             too_deep: false,
         }
@@ -95,7 +97,7 @@ impl Violations {
     /// Starts checking a new request part (a parameter or the body).
     pub fn enter(&mut self, location: Location, name: &'static str) {
         self.location = location;
-        self.name = Cow::Borrowed(name);
+        self.name = name;
     }
 
     /// True when a validator that found a failure should return now: inside
@@ -139,7 +141,7 @@ impl Violations {
         if self.probing == 0 && self.items.len() < self.cap {
             self.items.push(Violation {
                 location: self.location,
-                name: self.name.clone(),
+                name: Cow::Borrowed(self.name),
                 pointer: String::new(),
                 rule,
                 message: message.to_string(),
@@ -168,7 +170,7 @@ impl Violations {
             self.too_deep = true;
             self.items.push(Violation {
                 location: self.location,
-                name: self.name.clone(),
+                name: Cow::Borrowed(self.name),
                 pointer: String::new(),
                 rule: "maxDepth",
                 message: format!("nested deeper than {} levels", Self::MAX_DEPTH),
