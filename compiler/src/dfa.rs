@@ -229,6 +229,7 @@ mod tests {
             }
         }
     }
+
     #[test]
     fn tables_agree_with_regex() {
         let inputs = [
