@@ -1,5 +1,6 @@
 //! Linear-time patterns compiled, at build time, into DFA tables that the
-//! generated code walks byte by byte (`douane_runtime::validate::Dfa`).
+//! generated code walks one or two bytes per step
+//! (`douane_runtime::validate::pattern::Dfa`).
 //!
 //! `regex-automata` determinises the translated pattern; this module
 //! renumbers the states reachable from the start of a haystack, merges the
@@ -9,7 +10,9 @@
 //! is compiled at run time and no cache or lock is taken per request.
 //!
 //! Patterns whose DFA would exceed [`MAX_STATES`] (large Unicode classes
-//! under repetition, say) keep the `regex` crate's lazy DFA instead.
+//! under repetition, say), or whose one-byte table would need offsets
+//! beyond 16 bits (more than 32,767 entries), keep the `regex` crate's lazy
+//! DFA instead.
 
 use regex_automata::Anchored;
 use regex_automata::dfa::{Automaton, StartKind, dense};

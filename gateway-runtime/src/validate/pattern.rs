@@ -1,8 +1,9 @@
 //! The engines that run `pattern` and `patternProperties`.
 //!
 //! - [`Dfa`]: most patterns, determinised by the compiler into tables that
-//!   the generated code holds as statics; matching is a table walk, one
-//!   step per byte, with no lock, cache or allocation.
+//!   the generated code holds as statics; matching is a table walk (two
+//!   bytes per step when the table is small, else one), inlined at each
+//!   use, with no lock, cache or allocation.
 //! - `regex::Regex` (linear time too): patterns whose DFA would be too large.
 //! - [`BoundedRegex`]: the few that need look-around or back-references; a
 //!   value whose match would take more than [`STEP_LIMIT`] backtracking
