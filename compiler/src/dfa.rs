@@ -20,7 +20,7 @@ use regex_automata::util::primitives::StateID;
 use regex_automata::util::start;
 use regex_automata::util::syntax;
 
-use crate::ir::Dfa;
+use crate::ir::{Dfa, DfaWalk};
 
 /// Bigger automata keep the lazy DFA: their tables would cost more memory
 /// than they save time (and the renumbering below is quadratic).
@@ -40,9 +40,9 @@ pub fn compile(regex: &str) -> Option<Dfa> {
     compile_with(regex, None)
 }
 
-/// [`compile`], with pair tables when `pairs` says so, or (`None`) when
-/// they stay small.
-fn compile_with(regex: &str, pairs: Option<bool>) -> Option<Dfa> {
+/// [`compile`], walked as `walk` says, or (`None`) the fastest way whose
+/// table stays small.
+fn compile_with(regex: &str, walk: Option<Walk>) -> Option<Dfa> {
     let dfa = dense::Builder::new()
         .configure(
             dense::Config::new()
@@ -119,23 +119,49 @@ fn compile_with(regex: &str, pairs: Option<bool>) -> Option<Dfa> {
             f
         })
         .collect();
-    let pairs = pairs.unwrap_or_else(|| ids.len() * (stride + 1) * (stride + 1) <= MAX_PAIR_TABLE);
-    tables(&raw_next, &representatives, &raw_flags, classes, pairs)
+    let walk = walk.unwrap_or(
+        if ids.len() <= MAX_SHIFT_STATES && stride * (stride + 1) <= MAX_SHIFT_ROWS {
+            Walk::Shifts
+        } else if ids.len() * (stride + 1) * (stride + 1) <= MAX_PAIR_TABLE {
+            Walk::Pairs
+        } else {
+            Walk::Bytes
+        },
+    );
+    tables(&raw_next, &representatives, &raw_flags, classes, walk)
 }
 
 /// Pair tables above this many entries are not worth their memory.
 const MAX_PAIR_TABLE: usize = 8 << 10;
 
+/// Bits per state in a shift row: a state is a shift amount below 64.
+const SHIFT_BITS: usize = 6;
+/// States a shift row holds (the runtime's `MAX_SHIFT_STATES`).
+const MAX_SHIFT_STATES: usize = 64 / SHIFT_BITS;
+
+/// Shift tables above this many rows (of 8 bytes) are not worth their
+/// memory.
+const MAX_SHIFT_ROWS: usize = 1 << 10;
+
+/// How the tables are walked (`ir::DfaWalk` without its tables).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    Shifts,
+    Pairs,
+    Bytes,
+}
+
 /// The runtime's tables for the automaton `raw_next` (state 0 the start;
 /// `raw_next[state][byte]`), whose bytes fall in classes of which
-/// `representatives` holds one byte each. `None` when an offset would not
-/// fit the tables' 16 bits.
+/// `representatives` holds one byte each, walked as `walk` says (the width
+/// of pairs is computed here). `None` when the automaton does not fit:
+/// more states than shift rows hold, or offsets beyond the tables' 16 bits.
 fn tables(
     raw_next: &[[usize; 256]],
     representatives: &[usize],
     raw_flags: &[u8],
     classes: [u8; 256],
-    pairs: bool,
+    walk: Walk,
 ) -> Option<Dfa> {
     let states = raw_flags.len();
     let stride = representatives.len();
@@ -155,11 +181,45 @@ fn tables(
     for (new, &old) in order.iter().enumerate() {
         new_id[old] = new;
     }
+    let stops = |old: usize| raw_flags[old] & (HIT | DEAD) != 0;
+    let dfa = |unit: usize, walk: DfaWalk| Dfa {
+        classes,
+        walk,
+        start: new_id[0] * unit,
+        accept_from: first_of(1) * unit,
+        stop_from: first_of(2) * unit,
+        hit_from: first_of(3) * unit,
+    };
+    if walk == Walk::Shifts {
+        if states > MAX_SHIFT_STATES {
+            return None;
+        }
+        // Row of a pair of classes: for each state (at its shift), the
+        // shift of the state two bytes later; the last column is "no
+        // byte", and stopping states lead to themselves.
+        let after = |old: usize, class: Option<&usize>| match class {
+            Some(&r) if !stops(old) => raw_next[old][r],
+            _ => old,
+        };
+        let columns = stride + 1;
+        let mut rows = Vec::with_capacity(stride * columns);
+        for c1 in 0..stride {
+            for c2 in 0..columns {
+                let row = order.iter().enumerate().fold(0u64, |row, (k, &old)| {
+                    let mid = after(old, representatives.get(c1));
+                    let to = after(mid, representatives.get(c2));
+                    row | ((new_id[to] * SHIFT_BITS) as u64) << (k * SHIFT_BITS)
+                });
+                rows.push(row);
+            }
+        }
+        return Some(dfa(SHIFT_BITS, DfaWalk::Shifts { columns, rows }));
+    }
+    let pairs = walk == Walk::Pairs;
     // Offsets in bytes, entries being two bytes (the runtime reads them so).
     let columns = if pairs { stride + 1 } else { stride };
     let unit = 2 * if pairs { columns * columns } else { columns };
     let offset = |old: usize| u16::try_from(new_id[old] * unit).ok();
-    let stops = |old: usize| raw_flags[old] & (HIT | DEAD) != 0;
     let mut table = Vec::with_capacity(states * unit / 2);
     for &old in &order {
         let row = &raw_next[old];
@@ -181,31 +241,36 @@ fn tables(
             }
         }
     }
-    Some(Dfa {
-        classes,
-        pairs,
-        width: 2 * columns,
-        table,
-        start: new_id[0] * unit,
-        accept_from: first_of(1) * unit,
-        stop_from: first_of(2) * unit,
-        hit_from: first_of(3) * unit,
-    })
+    Some(dfa(
+        unit,
+        if pairs {
+            DfaWalk::Pairs {
+                width: 2 * columns,
+                table,
+            }
+        } else {
+            DfaWalk::Bytes(table)
+        },
+    ))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{compile, compile_with};
-    use crate::ir::Dfa;
+    use super::{MAX_SHIFT_STATES, Walk, compile, compile_with};
+    use crate::ir::{Dfa, DfaWalk};
     use crate::pattern::translate;
+    use douane_runtime::__private as runtime;
 
     /// The runtime's walk over these tables.
     fn run(dfa: &Dfa, s: &str) -> bool {
         let table = dfa.table_bytes();
-        douane_runtime::__private::Dfa {
+        runtime::Dfa {
             classes: &dfa.classes,
-            pairs: dfa.pairs,
-            width: dfa.width,
+            walk: match dfa.walk {
+                DfaWalk::Shifts { columns, .. } => runtime::Walk::Shifts { columns },
+                DfaWalk::Pairs { width, .. } => runtime::Walk::Pairs { width },
+                DfaWalk::Bytes(_) => runtime::Walk::Bytes,
+            },
             table: &table,
             start: dfa.start,
             accept_from: dfa.accept_from,
@@ -215,22 +280,35 @@ mod tests {
         .is_match(s)
     }
 
-    /// The tables, walked one byte and two bytes per step, agree with the
+    /// The tables, walked each way that fits the automaton, agree with the
     /// `regex` crate on a set of inputs.
     fn agree(pattern: &str, inputs: &[&str]) {
         let p = translate(pattern).unwrap();
         let re = regex::Regex::new(&p.regex).unwrap();
-        for pairs in [false, true] {
-            let dfa = compile_with(&p.regex, Some(pairs))
-                .unwrap_or_else(|| panic!("{pattern} has no DFA"));
+        for walk in [Walk::Shifts, Walk::Pairs, Walk::Bytes] {
+            let Some(dfa) = compile_with(&p.regex, Some(walk)) else {
+                // Only shift rows have a size the automaton may exceed.
+                assert_eq!(walk, Walk::Shifts, "{pattern} has no DFA");
+                continue;
+            };
             for s in inputs {
                 assert_eq!(
                     run(&dfa, s),
                     re.is_match(s),
-                    "{pattern} on {s:?}, pairs: {pairs}"
+                    "{pattern} on {s:?}, walk: {walk:?}"
                 );
             }
         }
+    }
+
+    #[test]
+    fn shift_rows_hold_what_the_runtime_walks() {
+        assert_eq!(MAX_SHIFT_STATES, runtime::Walk::MAX_SHIFT_STATES);
+        // The walk is chosen by size: shifts for the smallest automata.
+        let small = compile("^[a-z0-9._-]+@[a-z0-9-]+(\\.[a-z0-9-]+)*\\.[a-z]{2,}$").unwrap();
+        assert!(matches!(small.walk, DfaWalk::Shifts { .. }));
+        let larger = compile("^[A-Z]{3}-[0-9]{4,8}$").unwrap();
+        assert!(matches!(larger.walk, DfaWalk::Pairs { .. }));
     }
 
     #[test]

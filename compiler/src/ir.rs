@@ -766,27 +766,41 @@ pub struct Pattern {
 }
 
 /// A pattern's DFA, as the generated code walks it
-/// (`douane_runtime::validate::pattern::Dfa` says how): states are named
-/// by the byte offset of their row in `table`, and numbered so that each
-/// verdict is a compare with `accept_from`, `stop_from` or `hit_from`.
+/// (`douane_runtime::validate::pattern::Dfa` says how): states are
+/// numbered so that each verdict is a compare with `accept_from`,
+/// `stop_from` or `hit_from`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dfa {
     pub classes: [u8; 256],
-    /// Two bytes per step, else one.
-    pub pairs: bool,
-    /// With pairs, the size in bytes of the entries for one first class.
-    pub width: usize,
-    pub table: Vec<u16>,
+    pub walk: DfaWalk,
     pub start: usize,
     pub accept_from: usize,
     pub stop_from: usize,
     pub hit_from: usize,
 }
 
+/// A [`Dfa`]'s table, by how it is walked (the runtime's `Walk`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DfaWalk {
+    /// One row per pair of classes, `columns` per first class; a state is
+    /// a shift amount.
+    Shifts { columns: usize, rows: Vec<u64> },
+    /// Two bytes per step; `width` is the size in bytes of the entries for
+    /// one first class. States are byte offsets of rows.
+    Pairs { width: usize, table: Vec<u16> },
+    /// One byte per step. States are byte offsets of rows.
+    Bytes(Vec<u16>),
+}
+
 impl Dfa {
-    /// `table` as the little-endian bytes the runtime reads.
+    /// The table as the little-endian bytes the runtime reads.
     pub fn table_bytes(&self) -> Vec<u8> {
-        self.table.iter().flat_map(|e| e.to_le_bytes()).collect()
+        match &self.walk {
+            DfaWalk::Shifts { rows, .. } => rows.iter().flat_map(|e| e.to_le_bytes()).collect(),
+            DfaWalk::Pairs { table, .. } | DfaWalk::Bytes(table) => {
+                table.iter().flat_map(|e| e.to_le_bytes()).collect()
+            }
+        }
     }
 }
 

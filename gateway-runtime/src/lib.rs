@@ -52,7 +52,7 @@ pub mod tls;
 /// the generated crate depends on `douane-runtime` alone.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::validate::pattern::{BoundedRegex, Dfa};
+    pub use crate::validate::pattern::{BoundedRegex, Dfa, Walk};
     pub use regex::Regex;
     pub use std::sync::LazyLock;
 }

@@ -100,7 +100,7 @@ pub fn schema_module(module: &str, source: &str, schemas: &[Schema], root: Schem
         #[doc = #doc]
         #allowances
         pub mod #module {
-            use douane_runtime::__private::{BoundedRegex, Dfa, LazyLock, Regex};
+            use douane_runtime::__private::{BoundedRegex, Dfa, LazyLock, Regex, Walk};
             use douane_runtime::json::{self, Value};
             use douane_runtime::validate::{formats, Evaluated, Sink, Verdict, Violations};
 
@@ -344,7 +344,7 @@ impl<'a> Emitter<'a> {
             #[doc = #doc]
             #allowances
             pub mod #module {
-                use douane_runtime::__private::{BoundedRegex, Dfa, LazyLock, Regex};
+                use douane_runtime::__private::{BoundedRegex, Dfa, LazyLock, Regex, Walk};
                 use douane_runtime::contract::{Api, ApiKeyIn, BodyCheck, Cors, SchemeKind, SecurityScheme, FormBody, FormField, MediaType, MultipartBody, PartField, PartKind, Method, MockResponse, Operation, PathItem, RequestBody};
                 use douane_runtime::json::{self, Value};
                 use douane_runtime::validate::params::{self, match_segment, Piece};

@@ -519,19 +519,48 @@ impl<'a> SchemaEmitter<'a> {
                     }
                     _ => quote!(_ => true,),
                 };
+                // Members in declared order (optional ones may be absent)
+                // are checked in straight-line code first: one branch per
+                // property, each at its own site, where one `match` in a
+                // loop is one indirect jump whose target changes with
+                // every member (and is mispredicted as often). The loop
+                // takes the members from the first one out of order.
+                let in_order = IN_ORDER.contains(&s.properties.len()).then(|| {
+                    let blocks = s.properties.iter().map(|(prop, pid)| {
+                        let (seen, check) = if read_only(*pid) {
+                            (None, read_only_fail(prop))
+                        } else {
+                            let f = self.schema_fn(*pid);
+                            (seen(prop), quote!(#f(value, out)))
+                        };
+                        quote! {
+                            if let Some((key, value)) = members.get(next) && key == #prop {
+                                next += 1;
+                                #seen
+                                if !out.member(key, &mut ok, |out| #check) {
+                                    return false;
+                                }
+                            }
+                        }
+                    });
+                    quote! {
+                        let mut next = 0;
+                        #(#blocks)*
+                    }
+                });
+                let rest = match in_order {
+                    Some(_) => quote!(&members[next..]),
+                    None => quote!(members),
+                };
                 quote! {
-                    for (key, value) in members {
-                        let Some(mark) = out.mark() else { return false; };
-                        let member_ok = match &**key {
+                    #in_order
+                    for (key, value) in #rest {
+                        let check = |out: &mut S| match &**key {
                             #(#arms)*
                             #fallback
                         };
-                        out.at_key(mark, key);
-                        if !member_ok {
-                            ok = false;
-                            if out.should_stop() {
-                                return false;
-                            }
+                        if !out.member(key, &mut ok, check) {
+                            return false;
                         }
                     }
                 }
@@ -984,12 +1013,17 @@ fn pattern_static(name: &Ident, p: &Pattern) -> TokenStream {
         // code (and in its snapshots).
         let classes = proc_macro2::Literal::byte_string(&dfa.classes);
         let table = proc_macro2::Literal::byte_string(&dfa.table_bytes());
-        let (pairs, width, start) = (dfa.pairs, dfa.width, dfa.start);
+        let walk = match dfa.walk {
+            DfaWalk::Shifts { columns, .. } => quote!(Walk::Shifts { columns: #columns }),
+            DfaWalk::Pairs { width, .. } => quote!(Walk::Pairs { width: #width }),
+            DfaWalk::Bytes(_) => quote!(Walk::Bytes),
+        };
+        let start = dfa.start;
         let (accept_from, stop_from, hit_from) = (dfa.accept_from, dfa.stop_from, dfa.hit_from);
         let doc = format!(" DFA of `{}`.", p.source);
         return quote! {
             #[doc = #doc]
-            static #name: Dfa<'static> = Dfa { classes: #classes, pairs: #pairs, width: #width, table: #table, start: #start, accept_from: #accept_from, stop_from: #stop_from, hit_from: #hit_from };
+            static #name: Dfa<'static> = Dfa { classes: #classes, walk: #walk, table: #table, start: #start, accept_from: #accept_from, stop_from: #stop_from, hit_from: #hit_from };
         };
     }
     match p.engine {
@@ -1186,6 +1220,12 @@ fn type_check(types: &[JsonType]) -> TokenStream {
         }
     }
 }
+
+/// Objects whose declared properties are this many are checked in declared
+/// order first. With fewer, the `match` on the key is a few compares (a
+/// jump table takes four cases); with more, trying each property in turn
+/// would cost more than it saves on sparse or unordered payloads.
+const IN_ORDER: std::ops::RangeInclusive<usize> = 4..=32;
 
 fn number_checks(s: &Schema) -> Option<TokenStream> {
     let mut checks = Vec::new();

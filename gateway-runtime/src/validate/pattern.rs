@@ -1,9 +1,10 @@
 //! The engines that run `pattern` and `patternProperties`.
 //!
 //! - [`Dfa`]: most patterns, determinised by the compiler into tables that
-//!   the generated code holds as statics; matching is a table walk (two
-//!   bytes per step when the table is small, else one), inlined at each
-//!   use, with no lock, cache or allocation.
+//!   the generated code holds as statics; matching is a table walk (a
+//!   shift per byte for the smallest automata, two bytes per load when the
+//!   table is small, else one), inlined at each use, with no lock, cache or
+//!   allocation.
 //! - `regex::Regex` (linear time too): patterns whose DFA would be too large.
 //! - [`BoundedRegex`]: the few that need look-around or back-references; a
 //!   value whose match would take more than [`STEP_LIMIT`] backtracking
@@ -12,17 +13,9 @@
 
 /// A pattern's DFA, built by the compiler (`compiler/src/dfa.rs`).
 ///
-/// `table` holds little-endian `u16` entries; a state is named by the byte
-/// offset of its row there, so that a step is an add and a load: no
-/// multiplication on the chain of dependent loads that the walk is.
-///
-/// - `pairs == false`: one byte per step; the next state is the entry at
-///   `state + 2 * classes[byte]`.
-/// - `pairs == true`: two bytes per step, half as many dependent loads:
-///   `state + classes[b1] * width + 2 * classes[b2]`, where `width` is the
-///   size in bytes of the entries for one first class. The last class of
-///   each such run stands for "no byte" (the odd byte at the end of the
-///   input). A first step into a stopping state stays there.
+/// A walk is a chain of dependent loads, one per step; what the tables
+/// hold is chosen to keep that chain short (see [`Walk`]). Bytes fall in
+/// `classes`, which no state tells apart.
 ///
 /// States are numbered in four runs, so that every verdict is a compare:
 /// first the states that go on and accept no end of input, then from
@@ -32,13 +25,41 @@
 #[derive(Debug)]
 pub struct Dfa<'t> {
     pub classes: &'t [u8; 256],
-    pub pairs: bool,
-    pub width: usize,
+    pub walk: Walk,
+    /// Little-endian entries, as [`Walk`] says.
     pub table: &'t [u8],
     pub start: usize,
     pub accept_from: usize,
     pub stop_from: usize,
     pub hit_from: usize,
+}
+
+/// How a [`Dfa`]'s table is laid out and walked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Walk {
+    /// At most [`Walk::MAX_SHIFT_STATES`] states: a state is a shift
+    /// amount (6 × its number), and the table holds one `u64` per pair of
+    /// classes, at `classes[b1] * columns + classes[b2]`, whose 6-bit field
+    /// at that shift is the state two bytes later (the last class stands
+    /// for "no byte", after an odd last byte). A step is a load that does
+    /// not depend on the state, then one shift that does: one cycle on the
+    /// chain per two bytes. Stopping states lead to themselves.
+    Shifts { columns: usize },
+    /// Two bytes per step, half as many dependent loads: `u16` entries, a
+    /// state being the byte offset of its row, and the next state the entry
+    /// at `classes[b1] * width + 2 * classes[b2]` from there, where `width`
+    /// is the size in bytes of the entries for one first class. The last
+    /// class of each such run stands for "no byte" (the odd byte at the end
+    /// of the input). A first step into a stopping state stays there.
+    Pairs { width: usize },
+    /// One byte per step: `u16` entries, the next state being the entry at
+    /// `2 * classes[byte]` from the state's row.
+    Bytes,
+}
+
+impl Walk {
+    /// Six bits per state in a `u64`.
+    pub const MAX_SHIFT_STATES: usize = 10;
 }
 
 impl Dfa<'_> {
@@ -51,23 +72,47 @@ impl Dfa<'_> {
             return state >= self.hit_from;
         }
         let class = |b: u8| usize::from(self.classes[usize::from(b)]);
-        if self.pairs {
-            let mut chunks = bytes.chunks_exact(2);
-            for pair in &mut chunks {
-                // The column does not depend on the state: off the chain.
-                state = self.at(state + class(pair[0]) * self.width + class(pair[1]) * 2);
-                if state >= self.stop_from {
-                    return state >= self.hit_from;
+        match self.walk {
+            Walk::Shifts { columns } => {
+                // `next` keeps the bits above the field: the shift only
+                // reads the low six (`wrapping_shr`), the verdicts mask.
+                let mut next = state as u64;
+                let mut chunks = bytes.chunks_exact(2);
+                for pair in &mut chunks {
+                    let row = self.row(class(pair[0]) * columns + class(pair[1]));
+                    next = row.wrapping_shr(next as u32);
+                    let state = (next & 63) as usize;
+                    if state >= self.stop_from {
+                        return state >= self.hit_from;
+                    }
+                }
+                if let [b] = chunks.remainder() {
+                    next = self
+                        .row(class(*b) * columns + columns - 1)
+                        .wrapping_shr(next as u32);
+                }
+                state = (next & 63) as usize;
+            }
+            Walk::Pairs { width } => {
+                let mut chunks = bytes.chunks_exact(2);
+                for pair in &mut chunks {
+                    // The column does not depend on the state: computed
+                    // off the chain, which is then a single load.
+                    state = self.at(class(pair[0]) * width + class(pair[1]) * 2, state);
+                    if state >= self.stop_from {
+                        return state >= self.hit_from;
+                    }
+                }
+                if let [b] = chunks.remainder() {
+                    state = self.at(class(*b) * width + (width - 2), state);
                 }
             }
-            if let [b] = chunks.remainder() {
-                state = self.at(state + class(*b) * self.width + (self.width - 2));
-            }
-        } else {
-            for &b in bytes {
-                state = self.at(state + class(b) * 2);
-                if state >= self.stop_from {
-                    return state >= self.hit_from;
+            Walk::Bytes => {
+                for &b in bytes {
+                    state = self.at(class(b) * 2, state);
+                    if state >= self.stop_from {
+                        return state >= self.hit_from;
+                    }
                 }
             }
         }
@@ -77,13 +122,26 @@ impl Dfa<'_> {
         state >= self.accept_from
     }
 
-    /// The state at byte `i` of the table.
+    /// The `u16` entry at byte `column + state` of the table. The two are
+    /// added in the load's address, so that the chain of dependent loads
+    /// carries no arithmetic.
     #[inline(always)]
-    fn at(&self, i: usize) -> usize {
-        match self.table.get(i..i + 2) {
+    fn at(&self, column: usize, state: usize) -> usize {
+        let row = self.table.get(column..).unwrap_or_default();
+        match row.get(state..state + 2) {
             Some(&[lo, hi]) => usize::from(u16::from_le_bytes([lo, hi])),
             // The compiler never writes an offset out of the table.
             _ => panic!("DFA table offset out of bounds"),
+        }
+    }
+
+    /// The `u64` row of a pair of classes ([`Walk::Shifts`]).
+    #[inline(always)]
+    fn row(&self, pair: usize) -> u64 {
+        match self.table.get(pair * 8..).and_then(<[u8]>::first_chunk) {
+            Some(row) => u64::from_le_bytes(*row),
+            // The compiler writes a row for every pair of classes.
+            None => panic!("DFA class out of bounds"),
         }
     }
 }

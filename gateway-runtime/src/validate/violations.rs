@@ -250,6 +250,28 @@ pub trait Sink {
     fn at_index(&mut self, mark: usize, index: usize);
     fn begin_probe(&mut self);
     fn end_probe(&mut self);
+
+    /// Checks the member `key` of an object with `check`, its violations
+    /// placed under `key`, and folds its verdict into `ok`. `false` when
+    /// validation is over (too deep, or the failure stops it): the caller
+    /// then returns `false`. One call per member keeps the generated code
+    /// short.
+    #[inline(always)]
+    fn member(&mut self, key: &str, ok: &mut bool, check: impl FnOnce(&mut Self) -> bool) -> bool
+    where
+        Self: Sized,
+    {
+        let Some(mark) = self.mark() else {
+            return false;
+        };
+        let member_ok = check(self);
+        self.at_key(mark, key);
+        if !member_ok {
+            *ok = false;
+            return !self.should_stop();
+        }
+        true
+    }
 }
 
 impl Sink for Violations {
