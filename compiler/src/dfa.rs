@@ -346,6 +346,14 @@ mod tests {
             "ada@exa mple.org",
             "ABC-12345678",
             "ABC-123456789",
+            // Longer than a block of eight bytes (shift walks look for a
+            // stop once per block), with stops in and after the blocks.
+            "abcdefgh@ijklmnop.qrstuvwx",
+            "abcdefghijklmnop@",
+            "abcdefghijklmnopq@x.org",
+            "ab cdefghijklmnopqrstu@x.org",
+            "abcdefghijklmno é@x.org",
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
         ];
         for pattern in [
             "^[a-z0-9._-]+@[a-z0-9-]+(\\.[a-z0-9-]+)*\\.[a-z]{2,}$",

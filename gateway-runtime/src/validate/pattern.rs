@@ -43,7 +43,8 @@ pub enum Walk {
     /// at that shift is the state two bytes later (the last class stands
     /// for "no byte", after an odd last byte). A step is a load that does
     /// not depend on the state, then one shift that does: one cycle on the
-    /// chain per two bytes. Stopping states lead to themselves.
+    /// chain per two bytes. Stopping states lead to themselves, so that the
+    /// walk looks for a stop only once per eight bytes.
     Shifts { columns: usize },
     /// Two bytes per step, half as many dependent loads: `u16` entries, a
     /// state being the byte offset of its row, and the next state the entry
@@ -76,20 +77,29 @@ impl Dfa<'_> {
             Walk::Shifts { columns } => {
                 // `next` keeps the bits above the field: the shift only
                 // reads the low six (`wrapping_shr`), the verdicts mask.
+                // Stopping states lead to themselves, so a stop is only
+                // looked for every eight bytes, and not in the tail.
                 let mut next = state as u64;
-                let mut chunks = bytes.chunks_exact(2);
-                for pair in &mut chunks {
-                    let row = self.row(class(pair[0]) * columns + class(pair[1]));
-                    next = row.wrapping_shr(next as u32);
+                let step = |next: u64, b1: u8, b2: Option<u8>| {
+                    let c2 = b2.map_or(columns - 1, class);
+                    self.row(class(b1) * columns + c2).wrapping_shr(next as u32)
+                };
+                let mut blocks = bytes.chunks_exact(8);
+                for block in &mut blocks {
+                    for pair in block.chunks_exact(2) {
+                        next = step(next, pair[0], Some(pair[1]));
+                    }
                     let state = (next & 63) as usize;
                     if state >= self.stop_from {
                         return state >= self.hit_from;
                     }
                 }
-                if let [b] = chunks.remainder() {
-                    next = self
-                        .row(class(*b) * columns + columns - 1)
-                        .wrapping_shr(next as u32);
+                let mut pairs = blocks.remainder().chunks_exact(2);
+                for pair in &mut pairs {
+                    next = step(next, pair[0], Some(pair[1]));
+                }
+                if let [b] = pairs.remainder() {
+                    next = step(next, *b, None);
                 }
                 state = (next & 63) as usize;
             }
