@@ -2,9 +2,9 @@
 //!
 //! - [`Dfa`]: most patterns, determinised by the compiler into tables that
 //!   the generated code holds as statics; matching is a table walk (a
-//!   shift per byte for the smallest automata, two bytes per load when the
-//!   table is small, else one), inlined at each use, with no lock, cache or
-//!   allocation.
+//!   shift per two bytes for the smallest automata, two bytes per load when
+//!   the table is small, else one), inlined at each use, with no lock,
+//!   cache or allocation.
 //! - `regex::Regex` (linear time too): patterns whose DFA would be too large.
 //! - [`BoundedRegex`]: the few that need look-around or back-references; a
 //!   value whose match would take more than [`STEP_LIMIT`] backtracking
