@@ -1,6 +1,7 @@
 //! Linear-time patterns compiled, at build time, into DFA tables that the
-//! generated code walks one or two bytes per step
-//! (`douane_runtime::validate::pattern::Dfa`).
+//! generated code walks (`douane_runtime::validate::pattern::Dfa`): shift
+//! rows for automata of at most 10 states, else two bytes per load when the
+//! pair table stays small, else one.
 //!
 //! `regex-automata` determinises the translated pattern; this module
 //! renumbers the states reachable from the start of a haystack, merges the
