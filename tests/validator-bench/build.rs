@@ -1,6 +1,7 @@
 //! Compiles the validators under test into `OUT_DIR/validators.rs`: every
 //! request-body component schema of the demo contracts in `specs/`, and the
-//! three benchmark schemas in `schemas/`. The specs are also written out as
+//! schemas in `schemas/` (the three benchmark schemas, and `not_tree` for
+//! the depth guard test). The specs are also written out as
 //! JSON (`OUT_DIR/specs/...json`) for the oracle of the differential test.
 
 use std::fmt::Write as _;
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 use douane_compiler::ir::{Api, BodyCheck};
 use douane_compiler::lower::{Dialect, SchemaOptions, resolve_alias};
 
-const BENCH_SCHEMAS: [&str; 3] = ["small", "medium", "large"];
+const SCHEMA_FILES: [&str; 4] = ["small", "medium", "large", "not_tree"];
 
 /// One validator to compile.
 struct Target {
@@ -29,7 +30,7 @@ fn main() {
     println!("cargo:rerun-if-changed={}", schemas.display());
 
     let mut targets = spec_targets(&specs);
-    for name in BENCH_SCHEMAS {
+    for name in SCHEMA_FILES {
         println!(
             "cargo:rerun-if-changed={}",
             schemas.join(format!("{name}.json")).display()

@@ -84,7 +84,8 @@ fn lint_allowances() -> TokenStream {
             clippy::match_like_matches_macro,
             clippy::single_match,
             clippy::collapsible_if,
-            clippy::collapsible_match
+            clippy::collapsible_match,
+            clippy::redundant_closure_call
         )]
     }
 }
@@ -102,15 +103,13 @@ pub fn schema_module(module: &str, source: &str, schemas: &[Schema], root: Schem
         pub mod #module {
             use douane_runtime::__private::{BoundedRegex, Dfa, LazyLock, Regex, Walk};
             use douane_runtime::json::{self, Value};
-            use douane_runtime::validate::{formats, Evaluated, Sink, Verdict, Violations};
+            use douane_runtime::validate::{formats, run, Evaluated, Sink, Violations};
 
             /// Validates `v`; violations go to `out`. The verdict alone
             /// first (no bookkeeping on the valid path), then, for a
             /// rejection, again to record why.
             pub fn validate(v: &Value<'_>, out: &mut Violations) -> bool {
-                let valid = #root_fn(v, &mut Verdict::default());
-                debug_assert_eq!(valid, #root_fn(v, &mut Violations::new(0)), "verdict-only and recording validators disagree");
-                valid || #root_fn(v, out)
+                run(v, out, #root_fn, #root_fn)
             }
 
             #(#fns)*
@@ -228,10 +227,10 @@ impl<'a> Emitter<'a> {
 
     /// The validator of schema `id` as the runtime calls it: the verdict
     /// alone first (no bookkeeping when valid), then, for a rejection, the
-    /// recording pass.
+    /// recording pass (`validate::run`, given the function once per sink).
     fn entry(&self, id: SchemaId) -> TokenStream {
         let f = self.schema_fn(id);
-        quote!(|v, out| #f(v, &mut Verdict::default()) || #f(v, out))
+        quote!(|v, out| run(v, out, #f, #f))
     }
 
     fn module(self) -> TokenStream {
@@ -348,7 +347,7 @@ impl<'a> Emitter<'a> {
                 use douane_runtime::contract::{Api, ApiKeyIn, BodyCheck, Cors, SchemeKind, SecurityScheme, FormBody, FormField, MediaType, MultipartBody, PartField, PartKind, Method, MockResponse, Operation, PathItem, RequestBody};
                 use douane_runtime::json::{self, Value};
                 use douane_runtime::validate::params::{self, match_segment, Piece};
-                use douane_runtime::validate::{formats, Captures, ContentKind, Evaluated, Kind, Location, Param, RequestParts, Shape, Sink, Style, Verdict, Violations};
+                use douane_runtime::validate::{formats, run, Captures, ContentKind, Evaluated, Kind, Location, Param, RequestParts, Shape, Sink, Style, Violations};
 
                 /// This API's tables, read by the runtime.
                 pub const API: Api = Api {

@@ -18,17 +18,25 @@ use crate::lower::{is_pure_reference, resolve_alias};
 /// the `Verdict` instance first, so that a valid value costs no error
 /// bookkeeping, and run the `Violations` one only to explain a rejection.
 ///
-/// [`Sink`]: https://docs.rs/douane-runtime (`douane_runtime::validate::Sink`) Schemas
-/// that take part in `unevaluatedProperties`/`unevaluatedItems` (those that
-/// use the keywords, and what they apply in place) also get a tracking
-/// variant `schema_x_ev(v, out, ev)` that records which members and items it
-/// evaluated; only those paths pay for the bookkeeping.
+/// Schemas that take part in `unevaluatedProperties`/`unevaluatedItems`
+/// (those that use the keywords, and what they apply in place) also get a
+/// tracking variant `schema_x_ev(v, out, ev)` that records which members
+/// and items it evaluated; only those paths pay for the bookkeeping.
+///
+/// The validators of recursive schemas (on a `$ref` cycle) enter the
+/// nesting guard (`Sink::descend`); the others nest no deeper than the
+/// schema does, and cost no counting.
+///
+/// [`Sink`]: https://docs.rs/douane-runtime (`douane_runtime::validate::Sink`)
 pub(super) struct SchemaEmitter<'a> {
     schemas: &'a [Schema],
     /// Function name of each schema (pure references share their target's).
     fns: Vec<Ident>,
     /// Which schemas are called through their tracking variant.
     tracked: Vec<bool>,
+    /// Which schemas' validators can call themselves again (the schema
+    /// is on a `$ref` cycle): only those enter the nesting guard.
+    recursive: Vec<bool>,
     /// Module-level statics (compiled patterns, enum and const literals).
     statics: Vec<TokenStream>,
 }
@@ -86,6 +94,7 @@ impl<'a> SchemaEmitter<'a> {
             schemas,
             fns,
             tracked: vec![false; schemas.len()],
+            recursive: vec![false; schemas.len()],
             statics: Vec::new(),
         }
     }
@@ -106,6 +115,7 @@ impl<'a> SchemaEmitter<'a> {
     pub(super) fn emit(mut self, roots: &[SchemaId]) -> (Vec<TokenStream>, Vec<TokenStream>) {
         let (plain, tracked) = self.usage(roots);
         self.tracked = tracked.clone();
+        self.recursive = self.recursive();
         let mut fns = Vec::new();
         for i in 0..self.schemas.len() {
             let id = SchemaId(i);
@@ -151,28 +161,56 @@ impl<'a> SchemaEmitter<'a> {
                 stack.push((id, true));
                 continue;
             }
-            let inline = |c: &SchemaId| self.schema_of(*c).always.is_none();
-            let children = s
-                .items
-                .iter()
-                .chain(&s.prefix_items)
-                .chain(&s.contains)
-                .chain(
-                    s.properties
-                        .iter()
-                        .map(|(_, p)| p)
-                        .filter(|p| !self.schema_of(**p).read_only),
-                )
-                .chain(s.pattern_properties.iter().map(|(_, p)| p))
-                .chain(s.additional_properties.iter().filter(|c| inline(c)))
-                .chain(&s.property_names)
-                .chain(&s.not)
-                .chain(s.unevaluated_properties.iter().filter(|c| inline(c)))
-                .chain(s.unevaluated_items.iter().filter(|c| inline(c)));
-            stack.extend(children.map(|c| (*c, false)));
+            stack.extend(self.plain_callees(s).map(|c| (c, false)));
             stack.extend(in_place(s).map(|c| (c, track)));
         }
         (plain, tracked)
+    }
+
+    /// The subschemas that a schema's validator calls plainly: on its
+    /// members and items, and `not` (a boolean subschema or a read-only
+    /// property is checked inline). [`in_place`] gives the others.
+    fn plain_callees<'s>(&'s self, s: &'s Schema) -> impl Iterator<Item = SchemaId> + 's {
+        let inline = |c: &&SchemaId| self.schema_of(**c).always.is_none();
+        s.items
+            .iter()
+            .chain(&s.prefix_items)
+            .chain(&s.contains)
+            .chain(
+                s.properties
+                    .iter()
+                    .map(|(_, p)| p)
+                    .filter(|p| !self.schema_of(**p).read_only),
+            )
+            .chain(s.pattern_properties.iter().map(|(_, p)| p))
+            .chain(s.additional_properties.iter().filter(inline))
+            .chain(&s.property_names)
+            .chain(&s.not)
+            .chain(s.unevaluated_properties.iter().filter(inline))
+            .chain(s.unevaluated_items.iter().filter(inline))
+            .copied()
+    }
+
+    /// Which schemas' validators can call themselves again, through the
+    /// calls generated code makes. In-place loops are refused before
+    /// (`check::schema_loops`), so every such cycle goes down into the
+    /// instance: these are the validators whose nesting follows the
+    /// instance's, and the only ones that need the nesting guard.
+    fn recursive(&self) -> Vec<bool> {
+        let calls: Vec<Vec<usize>> = self
+            .schemas
+            .iter()
+            .map(|s| {
+                if s.always.is_some() {
+                    return Vec::new();
+                }
+                self.plain_callees(s)
+                    .chain(in_place(s))
+                    .map(|c| self.target(c).0)
+                    .collect()
+            })
+            .collect();
+        on_cycles(&calls)
     }
 
     /// A call of schema `id` on `v`: through its tracking variant when the
@@ -301,6 +339,20 @@ impl<'a> SchemaEmitter<'a> {
                 ok
             }
         };
+        let body = if self.recursive[id.0] {
+            // The nesting guard: entered here, left once the checks (which
+            // return early) are done.
+            quote! {
+                if !out.descend() {
+                    return false;
+                }
+                let ok = (|| -> bool { #body })();
+                out.ascend();
+                ok
+            }
+        } else {
+            body
+        };
         quote! {
             #[doc = #doc]
             fn #name<S: Sink>(#v: &Value<'_>, #out: &mut S #ev_param) -> bool {
@@ -346,7 +398,7 @@ impl<'a> SchemaEmitter<'a> {
             checks.push(quote! {
                 if let Some(item) = items.get(#i) {
                     #mark
-                    let Some(mark) = out.mark() else { return false; };
+                    let mark = out.mark();
                     let item_ok = #f(item, out);
                     out.at_index(mark, #i);
                     if !item_ok {
@@ -366,7 +418,7 @@ impl<'a> SchemaEmitter<'a> {
             checks.push(quote! {
                 #mark
                 for (i, item) in items.iter().enumerate() #skip_call {
-                    let Some(mark) = out.mark() else { return false; };
+                    let mark = out.mark();
                     let item_ok = #f(item, out);
                     out.at_index(mark, i);
                     if !item_ok {
@@ -398,9 +450,9 @@ impl<'a> SchemaEmitter<'a> {
                 out.begin_probe();
                 let mut matched = 0usize;
                 for (i, item) in items.iter().enumerate() {
-                    let Some(depth) = out.mark() else { return false; };
+                    let mark = out.mark();
                     let item_matches = #f(item, out);
-                    out.at_index(depth, i);
+                    out.at_index(mark, i);
                     if item_matches {
                         matched += 1;
                         #mark
@@ -651,7 +703,7 @@ impl<'a> SchemaEmitter<'a> {
                 };
                 quote! {
                     for #head {
-                        let Some(mark) = out.mark() else { return false; };
+                        let mark = out.mark();
                         let mut member_ok = true;
                         #declare_matched
                         #name_switch
@@ -696,7 +748,7 @@ impl<'a> SchemaEmitter<'a> {
             checks.push(quote! {
                 for (key, _) in members {
                     let name = Value::String(::std::borrow::Cow::Borrowed(&**key));
-                    let Some(mark) = out.mark() else { return false; };
+                    let mark = out.mark();
                     let name_ok = #f(&name, out);
                     out.at_key(mark, key);
                     if !name_ok {
@@ -946,7 +998,7 @@ impl<'a> SchemaEmitter<'a> {
                         }
                         let which = format_args!("\"{}\"", key);
                         let _ = (&which, value);
-                        let Some(mark) = out.mark() else { return false; };
+                        let mark = out.mark();
                         let member_ok = #check;
                         out.at_key(mark, key);
                         if !member_ok {
@@ -970,7 +1022,7 @@ impl<'a> SchemaEmitter<'a> {
                         }
                         let which = i;
                         let _ = (&which, value);
-                        let Some(mark) = out.mark() else { return false; };
+                        let mark = out.mark();
                         let item_ok = #check;
                         out.at_index(mark, i);
                         if !item_ok {
@@ -986,6 +1038,66 @@ impl<'a> SchemaEmitter<'a> {
         }
         checks
     }
+}
+
+/// Which nodes of a directed graph (`edges[i]`: the targets of node `i`)
+/// lie on a cycle: the members of its strongly connected components with
+/// more than one node, and the nodes with an edge to themselves (Tarjan's
+/// algorithm, iterative: contracts nest deeper than a thread's stack
+/// would like to recurse).
+fn on_cycles(edges: &[Vec<usize>]) -> Vec<bool> {
+    const UNSEEN: usize = usize::MAX;
+    let n = edges.len();
+    let (mut order, mut low) = (vec![UNSEEN; n], vec![0; n]);
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut cyclic = vec![false; n];
+    let mut next = 0;
+    for root in 0..n {
+        if order[root] != UNSEEN {
+            continue;
+        }
+        // Depth-first search: (node, index of its next edge).
+        let mut path = vec![(root, 0)];
+        order[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(top) = path.last_mut() {
+            let v = top.0;
+            if let Some(&w) = edges[v].get(top.1) {
+                top.1 += 1;
+                if order[w] == UNSEEN {
+                    order[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    path.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(order[w]);
+                }
+                continue;
+            }
+            path.pop();
+            if let Some(&(parent, _)) = path.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if low[v] == order[v] {
+                // `v` is the root of a component: everything above it on
+                // the stack.
+                let at = stack.iter().rposition(|&w| w == v).unwrap_or(0);
+                let component = stack.split_off(at);
+                let cycle = component.len() > 1 || edges[v].contains(&v);
+                for w in component {
+                    on_stack[w] = false;
+                    cyclic[w] = cycle;
+                }
+            }
+        }
+    }
+    cyclic
 }
 
 /// The subschemas a schema applies to the same instance location: their
@@ -1315,4 +1427,44 @@ fn number_checks(s: &Schema) -> Option<TokenStream> {
             #(#checks)*
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::on_cycles;
+
+    fn cyclic(edges: &[&[usize]]) -> Vec<usize> {
+        let edges: Vec<Vec<usize>> = edges.iter().map(|e| e.to_vec()).collect();
+        let marks = on_cycles(&edges);
+        (0..marks.len()).filter(|&i| marks[i]).collect()
+    }
+
+    #[test]
+    fn finds_the_nodes_on_cycles_only() {
+        // A tree, a diamond: no cycle.
+        assert_eq!(cyclic(&[&[1, 2], &[3], &[3], &[]]), Vec::<usize>::new());
+        // A node calling itself, and one that merely calls it.
+        assert_eq!(cyclic(&[&[1], &[1]]), vec![1]);
+        // A three-node loop with a tail in and a tail out.
+        assert_eq!(
+            cyclic(&[&[1], &[2], &[3, 5], &[1], &[0], &[]]),
+            vec![1, 2, 3]
+        );
+        // Two loops joined by a one-way edge stay two components, both cyclic;
+        // the node between them is on neither.
+        assert_eq!(cyclic(&[&[1], &[0, 2], &[3], &[4], &[3]]), vec![0, 1, 3, 4]);
+    }
+
+    #[test]
+    fn deep_chains_do_not_recurse() {
+        // A chain of 100,000 nodes closed into one loop: the search is
+        // iterative, so this runs in a test thread's stack.
+        let n = 100_000;
+        let edges: Vec<Vec<usize>> = (0..n).map(|i| vec![(i + 1) % n]).collect();
+        assert!(on_cycles(&edges).iter().all(|&c| c));
+        let open: Vec<Vec<usize>> = (0..n)
+            .map(|i| if i + 1 < n { vec![i + 1] } else { vec![] })
+            .collect();
+        assert!(on_cycles(&open).iter().all(|&c| !c));
+    }
 }

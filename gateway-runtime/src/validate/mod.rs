@@ -12,4 +12,4 @@ mod violations;
 
 pub use evaluated::Evaluated;
 pub use params::{Captures, ContentKind, Kind, Param, QueryPairs, RequestParts, Shape, Style};
-pub use violations::{Location, Sink, Verdict, Violation, Violations};
+pub use violations::{Location, Sink, Verdict, Violation, Violations, run};

@@ -743,7 +743,7 @@ fn read_object<'r>(
             .iter()
             .find(|(name, _)| *name == key)
             .map_or(additional, |(_, kind)| *kind);
-        let mark = out.mark().unwrap_or(0);
+        let mark = out.mark();
         let value = read_item(trim_ows(raw, decode), kind, decode, out);
         out.at_key(mark, &key);
         match value {
@@ -815,7 +815,7 @@ pub fn check_form(form: &FormBody, text: &str, out: &mut Violations) {
             Some(f) if f.allow_reserved => Decode::Path,
             _ => Decode::Form,
         };
-        let mark = out.mark().unwrap_or(0);
+        let mark = out.mark();
         let value = match field {
             // Never read: it stands in as `null`, which its relaxed schema
             // accepts.
@@ -942,7 +942,7 @@ pub fn check_multipart(body: &MultipartBody, parts: &[Part], out: &mut Violation
     for name in order {
         let same = &groups[name];
         let field = body.fields.iter().find(|f| f.name == name);
-        let mark = out.mark().unwrap_or(0);
+        let mark = out.mark();
         let value = read_part(field.map(|f| f.part), body.additional, same, out);
         out.at_key(mark, name);
         match value {
@@ -1012,7 +1012,7 @@ fn read_part<'p>(
             let mut ok = true;
             for (i, p) in parts.iter().enumerate() {
                 // An array of files: violations point at the item.
-                let mark = if many { out.mark() } else { None };
+                let mark = many.then(|| out.mark());
                 if let Some(max) = max_bytes.filter(|max| p.bytes.len() as u64 > *max) {
                     ok = out.fail(
                         "maxLength",
@@ -1103,7 +1103,7 @@ fn read_array<'r>(
     let mut ok = true;
     for (i, raw) in items.enumerate() {
         // Parameter arrays are one level deep: the guard cannot trip here.
-        let mark = out.mark().unwrap_or(0);
+        let mark = out.mark();
         match read_item(raw, kind, decode, out) {
             Some(v) => values.push(v),
             None => ok = false,

@@ -3,6 +3,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::json::Value;
+
 /// Where in the request a violation was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location {
@@ -61,8 +63,9 @@ pub struct Violations {
     /// A `&'static str` rather than the `Cow` of [`Violation::name`]: a
     /// collector that recorded nothing then costs one vector's drop.
     name: &'static str,
-    /// Current nesting of `mark` calls, and whether it went past the
-    /// guard (validation is then over: every validator returns false).
+    /// Current nesting of recursive validators ([`Sink::descend`]), and
+    /// whether it went past the guard (validation is then over: every
+    /// validator returns false).
     depth: u32,
     too_deep: bool,
 }
@@ -77,9 +80,10 @@ impl Violations {
     /// How many violations an error response lists by default.
     pub const DEFAULT_CAP: usize = 10;
 
-    /// Deepest nesting generated validators descend to, whatever the
-    /// parser allowed: a guard against stack exhaustion that does not rely
-    /// on every caller having bounded its input.
+    /// Deepest nesting of recursive validators (those of schemas on a
+    /// `$ref` cycle, the only ones whose depth follows the instance's),
+    /// whatever the parser allowed: a guard against stack exhaustion that
+    /// does not rely on every caller having bounded its input.
     pub const MAX_DEPTH: u32 = 512;
 
     pub fn new(cap: usize) -> Violations {
@@ -152,16 +156,29 @@ impl Violations {
 
     /// Descends into a member or an item: returns the mark to pass to
     /// [`Violations::at_key`] or [`Violations::at_index`] after checking
-    /// it, or `None` past [`Violations::MAX_DEPTH`] (a `maxDepth` violation
-    /// is then recorded, probing or not, and validation is over).
+    /// it.
     #[inline]
-    pub fn mark(&mut self) -> Option<usize> {
+    pub fn mark(&mut self) -> usize {
+        self.items.len()
+    }
+
+    /// Enters a recursive validator: `false` past
+    /// [`Violations::MAX_DEPTH`] (a `maxDepth` violation is then recorded,
+    /// probing or not, and validation is over), else [`Violations::ascend`]
+    /// follows once it is checked.
+    #[inline]
+    pub fn descend(&mut self) -> bool {
         self.depth += 1;
         if self.depth > Self::MAX_DEPTH {
             self.overflow();
-            return None;
+            return false;
         }
-        Some(self.items.len())
+        true
+    }
+
+    #[inline]
+    pub fn ascend(&mut self) {
+        self.depth -= 1;
     }
 
     #[cold]
@@ -182,7 +199,6 @@ impl Violations {
     /// `/key` in front of their pointer.
     #[inline]
     pub fn at_key(&mut self, mark: usize, key: &str) {
-        self.depth -= 1;
         if self.items.len() > mark {
             self.prefix_key(mark, key);
         }
@@ -191,7 +207,6 @@ impl Violations {
     /// Back from item `index`, as [`Violations::at_key`].
     #[inline]
     pub fn at_index(&mut self, mark: usize, index: usize) {
-        self.depth -= 1;
         if self.items.len() > mark {
             self.prefix(mark, &format!("/{index}"));
         }
@@ -245,25 +260,30 @@ pub trait Sink {
     /// A broken rule; always `false`, see [`Violations::fail`].
     fn fail(&mut self, rule: &'static str, message: fmt::Arguments<'_>) -> bool;
     fn should_stop(&self) -> bool;
-    fn mark(&mut self) -> Option<usize>;
+    fn mark(&mut self) -> usize;
     fn at_key(&mut self, mark: usize, key: &str);
     fn at_index(&mut self, mark: usize, index: usize);
     fn begin_probe(&mut self);
     fn end_probe(&mut self);
+    /// The nesting guard, entered by the validators of recursive schemas
+    /// only: the others nest no deeper than the schema itself, so that
+    /// members and items of a plain object cost no counting.
+    fn descend(&mut self) -> bool;
+    fn ascend(&mut self);
+    /// True once nesting went past the guard: the value is then invalid,
+    /// whatever a `not` or an `anyOf` made of the failure.
+    fn too_deep(&self) -> bool;
 
     /// Checks the member `key` of an object with `check`, its violations
     /// placed under `key`, and folds its verdict into `ok`. `false` when
-    /// validation is over (too deep, or the failure stops it): the caller
-    /// then returns `false`. One call per member keeps the generated code
-    /// short.
+    /// validation is over (the failure stops it): the caller then returns
+    /// `false`. One call per member keeps the generated code short.
     #[inline(always)]
     fn member(&mut self, key: &str, ok: &mut bool, check: impl FnOnce(&mut Self) -> bool) -> bool
     where
         Self: Sized,
     {
-        let Some(mark) = self.mark() else {
-            return false;
-        };
+        let mark = self.mark();
         let member_ok = check(self);
         self.at_key(mark, key);
         if !member_ok {
@@ -284,7 +304,7 @@ impl Sink for Violations {
         Violations::should_stop(self)
     }
     #[inline]
-    fn mark(&mut self) -> Option<usize> {
+    fn mark(&mut self) -> usize {
         Violations::mark(self)
     }
     #[inline]
@@ -303,14 +323,28 @@ impl Sink for Violations {
     fn end_probe(&mut self) {
         Violations::end_probe(self)
     }
+    #[inline]
+    fn descend(&mut self) -> bool {
+        Violations::descend(self)
+    }
+    #[inline]
+    fn ascend(&mut self) {
+        Violations::ascend(self)
+    }
+    #[inline]
+    fn too_deep(&self) -> bool {
+        Violations::too_deep(self)
+    }
 }
 
 /// The verdict alone: nothing recorded, stop at the first failure. Only
-/// the nesting guard of [`Violations::MAX_DEPTH`] is kept (past it the
-/// verdict is "invalid", and the recording pass reports `maxDepth`).
+/// the nesting guard of [`Violations::MAX_DEPTH`] is kept, counted as the
+/// recording pass counts it (past it the verdict is "invalid", and the
+/// recording pass reports `maxDepth`).
 #[derive(Debug, Default)]
 pub struct Verdict {
     depth: u32,
+    too_deep: bool,
 }
 
 impl Sink for Verdict {
@@ -323,22 +357,60 @@ impl Sink for Verdict {
         true
     }
     #[inline(always)]
-    fn mark(&mut self) -> Option<usize> {
-        self.depth += 1;
-        (self.depth <= Violations::MAX_DEPTH).then_some(0)
+    fn mark(&mut self) -> usize {
+        0
     }
     #[inline(always)]
-    fn at_key(&mut self, _mark: usize, _key: &str) {
-        self.depth -= 1;
-    }
+    fn at_key(&mut self, _mark: usize, _key: &str) {}
     #[inline(always)]
-    fn at_index(&mut self, _mark: usize, _index: usize) {
-        self.depth -= 1;
-    }
+    fn at_index(&mut self, _mark: usize, _index: usize) {}
     #[inline(always)]
     fn begin_probe(&mut self) {}
     #[inline(always)]
     fn end_probe(&mut self) {}
+    #[inline(always)]
+    fn descend(&mut self) -> bool {
+        self.depth += 1;
+        if self.depth > Violations::MAX_DEPTH {
+            self.too_deep = true;
+            return false;
+        }
+        true
+    }
+    #[inline(always)]
+    fn ascend(&mut self) {
+        self.depth -= 1;
+    }
+    #[inline(always)]
+    fn too_deep(&self) -> bool {
+        self.too_deep
+    }
+}
+
+/// Runs a generated validator as every entry point does: `verdict` (the
+/// validator instantiated for [`Verdict`]) first, so that a valid value
+/// costs no error bookkeeping, then, for a rejection, `record` (the same
+/// validator for [`Violations`]) to say why. Past the nesting guard the
+/// value is invalid whatever the validators returned: a failure deep
+/// inside a `not` must not turn into a success.
+#[inline(always)]
+pub fn run(
+    v: &Value<'_>,
+    out: &mut Violations,
+    verdict: impl FnOnce(&Value<'_>, &mut Verdict) -> bool,
+    record: impl Fn(&Value<'_>, &mut Violations) -> bool,
+) -> bool {
+    let mut quick = Verdict::default();
+    let valid = verdict(v, &mut quick) && !quick.too_deep;
+    debug_assert_eq!(
+        valid,
+        {
+            let mut silent = Violations::new(0);
+            record(v, &mut silent) && !silent.too_deep
+        },
+        "verdict-only and recording validators disagree"
+    );
+    valid || (record(v, out) && !out.too_deep)
 }
 
 #[cfg(test)]
@@ -348,21 +420,29 @@ mod tests {
     #[test]
     fn depth_guard_stops_validation() {
         let mut out = Violations::default();
-        let mut marks = Vec::new();
-        while let Some(m) = out.mark() {
-            marks.push(m);
+        let mut levels = 0;
+        while out.descend() {
+            levels += 1;
         }
-        assert_eq!(marks.len(), Violations::MAX_DEPTH as usize);
+        assert_eq!(levels, Violations::MAX_DEPTH);
         assert!(out.too_deep() && out.should_stop());
         assert_eq!(out.as_slice()[0].rule, "maxDepth");
+        // The verdict-only sink counts alike.
+        let mut verdict = Verdict::default();
+        let mut levels = 0;
+        while verdict.descend() {
+            levels += 1;
+        }
+        assert_eq!(levels, Violations::MAX_DEPTH);
+        assert!(verdict.too_deep());
     }
 
     #[test]
     fn records_pointer_and_respects_cap_and_probes() {
         let mut out = Violations::new(2);
         out.enter(Location::Body, "");
-        let m = out.mark().unwrap();
-        let m2 = out.mark().unwrap();
+        let m = out.mark();
+        let m2 = out.mark();
         assert!(!out.fail("type", format_args!("must be {}", "string")));
         out.at_index(m2, 3);
         out.at_key(m, "a/b~c");

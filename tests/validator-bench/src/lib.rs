@@ -3,7 +3,7 @@
 //! (`tests/alloc.rs`) and agreement on verdicts (`tests/differential.rs`).
 //!
 //! `build.rs` compiles every request-body component schema of `specs/` and
-//! the benchmark schemas of `schemas/` into one module each; [`SCHEMAS`]
+//! the schemas of `schemas/` into one module each; [`SCHEMAS`]
 //! lists them by name.
 
 use douane_runtime::json::Value;
@@ -24,7 +24,8 @@ pub enum Kind {
     /// A request-body component of a demo contract; `root` is relative to
     /// `specs/`.
     Spec,
-    /// A benchmark schema; `root` is relative to `schemas/`.
+    /// A schema of `schemas/` (the benchmark ones, and `not_tree` for the
+    /// depth guard test); `root` is relative to `schemas/`.
     Bench,
 }
 

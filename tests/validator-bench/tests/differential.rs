@@ -82,6 +82,15 @@ fn seeds(name: &str) -> Vec<Value> {
             };
             vec![Value::Array(events.into_iter().take(3).collect())]
         }
+        // Objects that are not trees, most one mutation away from being one.
+        "not_tree" => vec![
+            json!({"children": []}),
+            json!({"name": 1}),
+            json!({"Name": "x"}),
+            json!({"name": "x", "children": [{"children": []}]}),
+            json!({"name": "x", "children": [{"name": "y"}, 3]}),
+            json!({"name": "x", "children": {"name": "y"}}),
+        ],
         other => panic!("no seeds for {other}: add some when a schema is added"),
     }
 }
