@@ -1,7 +1,7 @@
 //! Linear-time patterns compiled, at build time, into DFA tables that the
 //! generated code walks (`douane_runtime::validate::pattern::Dfa`): shift
-//! rows for automata of at most 10 states, else two bytes per load when the
-//! pair table stays small, else one.
+//! rows, one per byte value, for automata of at most 10 states, else two
+//! bytes per load when the pair table stays small, else one.
 //!
 //! `regex-automata` determinises the translated pattern; this module
 //! renumbers the states reachable from the start of a haystack, merges the
@@ -120,15 +120,13 @@ fn compile_with(regex: &str, walk: Option<Walk>) -> Option<Dfa> {
             f
         })
         .collect();
-    let walk = walk.unwrap_or(
-        if ids.len() <= MAX_SHIFT_STATES && stride * (stride + 1) <= MAX_SHIFT_ROWS {
-            Walk::Shifts
-        } else if ids.len() * (stride + 1) * (stride + 1) <= MAX_PAIR_TABLE {
-            Walk::Pairs
-        } else {
-            Walk::Bytes
-        },
-    );
+    let walk = walk.unwrap_or(if ids.len() <= MAX_SHIFT_STATES {
+        Walk::Shifts
+    } else if ids.len() * (stride + 1) * (stride + 1) <= MAX_PAIR_TABLE {
+        Walk::Pairs
+    } else {
+        Walk::Bytes
+    });
     tables(&raw_next, &representatives, &raw_flags, classes, walk)
 }
 
@@ -139,10 +137,6 @@ const MAX_PAIR_TABLE: usize = 8 << 10;
 const SHIFT_BITS: usize = 6;
 /// States a shift row holds (the runtime's `MAX_SHIFT_STATES`).
 const MAX_SHIFT_STATES: usize = 64 / SHIFT_BITS;
-
-/// Shift tables above this many rows (of 8 bytes) are not worth their
-/// memory.
-const MAX_SHIFT_ROWS: usize = 1 << 10;
 
 /// How the tables are walked (`ir::DfaWalk` without its tables).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +151,8 @@ enum Walk {
 /// `representatives` holds one byte each, walked as `walk` says (the width
 /// of pairs is computed here). `None` when the automaton does not fit:
 /// more states than shift rows hold, or offsets beyond the tables' 16 bits.
+/// Shift rows are indexed by the byte itself, not its class: 2 KiB for
+/// one instruction fewer per byte.
 fn tables(
     raw_next: &[[usize; 256]],
     representatives: &[usize],
@@ -195,26 +191,17 @@ fn tables(
         if states > MAX_SHIFT_STATES {
             return None;
         }
-        // Row of a pair of classes: for each state (at its shift), the
-        // shift of the state two bytes later; the last column is "no
-        // byte", and stopping states lead to themselves.
-        let after = |old: usize, class: Option<&usize>| match class {
-            Some(&r) if !stops(old) => raw_next[old][r],
-            _ => old,
-        };
-        let columns = stride + 1;
-        let mut rows = Vec::with_capacity(stride * columns);
-        for c1 in 0..stride {
-            for c2 in 0..columns {
-                let row = order.iter().enumerate().fold(0u64, |row, (k, &old)| {
-                    let mid = after(old, representatives.get(c1));
-                    let to = after(mid, representatives.get(c2));
+        // Row of a byte: for each state (at its shift), the shift of the
+        // state after it; stopping states lead to themselves.
+        let rows = (0..256)
+            .map(|byte| {
+                order.iter().enumerate().fold(0u64, |row, (k, &old)| {
+                    let to = if stops(old) { old } else { raw_next[old][byte] };
                     row | ((new_id[to] * SHIFT_BITS) as u64) << (k * SHIFT_BITS)
-                });
-                rows.push(row);
-            }
-        }
-        return Some(dfa(SHIFT_BITS, DfaWalk::Shifts { columns, rows }));
+                })
+            })
+            .collect();
+        return Some(dfa(SHIFT_BITS, DfaWalk::Shifts(rows)));
     }
     let pairs = walk == Walk::Pairs;
     // Offsets in bytes, entries being two bytes (the runtime reads them so).
@@ -268,7 +255,7 @@ mod tests {
         runtime::Dfa {
             classes: &dfa.classes,
             walk: match dfa.walk {
-                DfaWalk::Shifts { columns, .. } => runtime::Walk::Shifts { columns },
+                DfaWalk::Shifts(_) => runtime::Walk::Shifts,
                 DfaWalk::Pairs { width, .. } => runtime::Walk::Pairs { width },
                 DfaWalk::Bytes(_) => runtime::Walk::Bytes,
             },

@@ -782,9 +782,8 @@ pub struct Dfa {
 /// A [`Dfa`]'s table, by how it is walked (the runtime's `Walk`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DfaWalk {
-    /// One row per pair of classes, `columns` per first class; a state is
-    /// a shift amount.
-    Shifts { columns: usize, rows: Vec<u64> },
+    /// One row per byte value (256); a state is a shift amount.
+    Shifts(Vec<u64>),
     /// Two bytes per step; `width` is the size in bytes of the entries for
     /// one first class. States are byte offsets of rows.
     Pairs { width: usize, table: Vec<u16> },
@@ -796,7 +795,7 @@ impl Dfa {
     /// The table as the little-endian bytes the runtime reads.
     pub fn table_bytes(&self) -> Vec<u8> {
         match &self.walk {
-            DfaWalk::Shifts { rows, .. } => rows.iter().flat_map(|e| e.to_le_bytes()).collect(),
+            DfaWalk::Shifts(rows) => rows.iter().flat_map(|e| e.to_le_bytes()).collect(),
             DfaWalk::Pairs { table, .. } | DfaWalk::Bytes(table) => {
                 table.iter().flat_map(|e| e.to_le_bytes()).collect()
             }

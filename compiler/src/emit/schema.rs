@@ -1126,7 +1126,7 @@ fn pattern_static(name: &Ident, p: &Pattern) -> TokenStream {
         let classes = proc_macro2::Literal::byte_string(&dfa.classes);
         let table = proc_macro2::Literal::byte_string(&dfa.table_bytes());
         let walk = match dfa.walk {
-            DfaWalk::Shifts { columns, .. } => quote!(Walk::Shifts { columns: #columns }),
+            DfaWalk::Shifts(_) => quote!(Walk::Shifts),
             DfaWalk::Pairs { width, .. } => quote!(Walk::Pairs { width: #width }),
             DfaWalk::Bytes(_) => quote!(Walk::Bytes),
         };

@@ -2,9 +2,9 @@
 //!
 //! - [`Dfa`]: most patterns, determinised by the compiler into tables that
 //!   the generated code holds as statics; matching is a table walk (a
-//!   shift per two bytes for the smallest automata, two bytes per load when
-//!   the table is small, else one), inlined at each use, with no lock,
-//!   cache or allocation.
+//!   load and a shift per byte for the smallest automata, two bytes per
+//!   load when the table is small, else one), inlined at each use, with no
+//!   lock, cache or allocation.
 //! - `regex::Regex` (linear time too): patterns whose DFA would be too large.
 //! - [`BoundedRegex`]: the few that need look-around or back-references; a
 //!   value whose match would take more than [`STEP_LIMIT`] backtracking
@@ -38,14 +38,14 @@ pub struct Dfa<'t> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Walk {
     /// At most [`Walk::MAX_SHIFT_STATES`] states: a state is a shift
-    /// amount (6 × its number), and the table holds one `u64` per pair of
-    /// classes, at `classes[b1] * columns + classes[b2]`, whose 6-bit field
-    /// at that shift is the state two bytes later (the last class stands
-    /// for "no byte", after an odd last byte). A step is a load that does
-    /// not depend on the state, then one shift that does: one cycle on the
-    /// chain per two bytes. Stopping states lead to themselves, so that the
-    /// walk looks for a stop only once per eight bytes.
-    Shifts { columns: usize },
+    /// amount (6 × its number), and the table holds one `u64` per byte
+    /// value (256, `classes` unused), whose 6-bit field at that shift is the
+    /// state after the byte. A step is a load that depends on the byte
+    /// alone, then one shift that depends on the state: three instructions
+    /// per byte and one cycle on the chain, no class lookup and no bounds
+    /// check. Stopping states lead to themselves, so that the walk looks
+    /// for a stop only once per eight bytes.
+    Shifts,
     /// Two bytes per step, half as many dependent loads: `u16` entries, a
     /// state being the byte offset of its row, and the next state the entry
     /// at `classes[b1] * width + 2 * classes[b2]` from there, where `width`
@@ -74,32 +74,28 @@ impl Dfa<'_> {
         }
         let class = |b: u8| usize::from(self.classes[usize::from(b)]);
         match self.walk {
-            Walk::Shifts { columns } => {
+            Walk::Shifts => {
                 // `next` keeps the bits above the field: the shift only
                 // reads the low six (`wrapping_shr`), the verdicts mask.
                 // Stopping states lead to themselves, so a stop is only
                 // looked for every eight bytes, and not in the tail.
+                let rows = self.byte_rows();
                 let mut next = state as u64;
-                let step = |next: u64, b1: u8, b2: Option<u8>| {
-                    let c2 = b2.map_or(columns - 1, class);
-                    self.row(class(b1) * columns + c2).wrapping_shr(next as u32)
+                let step = |next: u64, b: u8| {
+                    u64::from_le_bytes(rows[usize::from(b)]).wrapping_shr(next as u32)
                 };
                 let mut blocks = bytes.chunks_exact(8);
                 for block in &mut blocks {
-                    for pair in block.chunks_exact(2) {
-                        next = step(next, pair[0], Some(pair[1]));
+                    for &b in block {
+                        next = step(next, b);
                     }
                     let state = (next & 63) as usize;
                     if state >= self.stop_from {
                         return state >= self.hit_from;
                     }
                 }
-                let mut pairs = blocks.remainder().chunks_exact(2);
-                for pair in &mut pairs {
-                    next = step(next, pair[0], Some(pair[1]));
-                }
-                if let [b] = pairs.remainder() {
-                    next = step(next, *b, None);
+                for &b in blocks.remainder() {
+                    next = step(next, b);
                 }
                 state = (next & 63) as usize;
             }
@@ -145,13 +141,14 @@ impl Dfa<'_> {
         }
     }
 
-    /// The `u64` row of a pair of classes ([`Walk::Shifts`]).
+    /// The 256 rows of [`Walk::Shifts`], one per byte value: indexed by a
+    /// `u8`, with no bounds check.
     #[inline(always)]
-    fn row(&self, pair: usize) -> u64 {
-        match self.table.get(pair * 8..).and_then(<[u8]>::first_chunk) {
-            Some(row) => u64::from_le_bytes(*row),
-            // The compiler writes a row for every pair of classes.
-            None => panic!("DFA class out of bounds"),
+    fn byte_rows(&self) -> &[[u8; 8]; 256] {
+        match <&[[u8; 8]; 256]>::try_from(self.table.as_chunks::<8>().0) {
+            Ok(rows) => rows,
+            // The compiler writes a row for every byte value.
+            Err(_) => panic!("DFA shift table is not 256 rows"),
         }
     }
 }
