@@ -144,9 +144,32 @@ fn pair(b: &[u8], i: usize) -> u32 {
     u32::from(b[i] - b'0') * 10 + u32::from(b[i + 1] - b'0')
 }
 
+/// The two checked digits at `b[i..i + 2]` as one big-endian number:
+/// two such numbers compare as the values the digits spell do, with no
+/// arithmetic (`two(b"09", 0) < two(b"10", 0)`).
+#[inline(always)]
+fn two(b: &[u8], i: usize) -> u16 {
+    u16::from_be_bytes([b[i], b[i + 1]])
+}
+
+/// [`two`] of a literal.
+const fn lit(digits: &[u8; 2]) -> u16 {
+    u16::from_be_bytes(*digits)
+}
+
 /// Whether the checked digits of `YYYY-MM-DD` name a day of the calendar.
+/// Days up to 28 need only a month; the month's length is looked up for
+/// the others, and the year's for a 29th of February.
 #[inline]
 fn real_day(b: &[u8; 10]) -> bool {
+    let (m, d) = (two(b, 5), two(b, 8));
+    let plain = (lit(b"01")..=lit(b"12")).contains(&m) & (lit(b"01")..=lit(b"28")).contains(&d);
+    plain || month_has(b)
+}
+
+/// Whether the day of the checked `YYYY-MM-DD` is in its month.
+#[cold]
+fn month_has(b: &[u8; 10]) -> bool {
     let (y, m, d) = (pair(b, 0) * 100 + pair(b, 2), pair(b, 5), pair(b, 8));
     let days = match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -176,8 +199,8 @@ fn time(b: &[u8]) -> bool {
 /// range and `rest` is a valid fraction and offset for them.
 #[inline]
 fn time_rest(hms: &[u8; 8], mut rest: &[u8]) -> bool {
-    let (h, m, sec) = (pair(hms, 0), pair(hms, 3), pair(hms, 6));
-    if h > 23 || m > 59 || sec > 60 {
+    let sec = two(hms, 6);
+    if (two(hms, 0) > lit(b"23")) | (two(hms, 3) > lit(b"59")) | (sec > lit(b"60")) {
         return false;
     }
     if let Some(frac) = rest.strip_prefix(b".") {
@@ -202,7 +225,15 @@ fn time_rest(hms: &[u8; 8], mut rest: &[u8]) -> bool {
         }
         _ => return false,
     };
-    sec < 60 || ((h * 60 + m) as i32 - offset).rem_euclid(24 * 60) == 23 * 60 + 59
+    sec < lit(b"60") || leap_minute(hms, offset)
+}
+
+/// Whether `HH:MM` at `offset` minutes east of UTC is 23:59 in UTC, the
+/// minute a leap second can end.
+#[cold]
+fn leap_minute(hms: &[u8; 8], offset: i32) -> bool {
+    let (h, m) = (pair(hms, 0), pair(hms, 3));
+    ((h * 60 + m) as i32 - offset).rem_euclid(24 * 60) == 23 * 60 + 59
 }
 
 /// RFC 3339 `date-time`: a date, `T` (any case), a time. The fixed
@@ -915,6 +946,39 @@ mod tests {
             }
         }
         assert!(time(b"00:00:00.5+01:00") && !time(b"00:00:00") && !time(b"0:00:00Z"));
+    }
+
+    /// Dates and times against the calendar and the clock computed the
+    /// plain way, for every two-digit month, day, hour, minute and second
+    /// (the checks compare the digits as big-endian numbers).
+    #[test]
+    fn dates_and_times_match_the_calendar_and_the_clock() {
+        for y in [0, 1900, 2000, 2023, 2024, 2100, 2400, 9999] {
+            let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+            for m in 0..=99 {
+                for d in 0..=99 {
+                    let days = match m {
+                        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+                        4 | 6 | 9 | 11 => 30,
+                        2 if leap => 29,
+                        2 => 28,
+                        _ => 0,
+                    };
+                    let text = format!("{y:04}-{m:02}-{d:02}");
+                    assert_eq!(is_date(&text), (1..=days).contains(&d), "{text}");
+                }
+            }
+        }
+        for h in 0..=99 {
+            for m in 0..=99 {
+                for sec in 0..=99 {
+                    let real =
+                        h <= 23 && m <= 59 && (sec <= 59 || (sec == 60 && h == 23 && m == 59));
+                    let text = format!("{h:02}:{m:02}:{sec:02}Z");
+                    assert_eq!(is_time(&text), real, "{text}");
+                }
+            }
+        }
     }
 
     /// `is_date_time` checks its fixed part as one shape: it agrees with a
