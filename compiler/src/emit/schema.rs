@@ -585,9 +585,11 @@ impl<'a> SchemaEmitter<'a> {
                             let f = self.schema_fn(*pid);
                             (seen(prop), quote!(#f(value, out)))
                         };
+                        // `rest` is what is left of the members: a slice
+                        // walked by its pointer, with no index to scale.
                         quote! {
-                            if let Some((key, value)) = members.get(next) && key == #prop {
-                                next += 1;
+                            if let [(key, value), tail @ ..] = rest && key == #prop {
+                                rest = tail;
                                 #seen
                                 if !out.member(key, &mut ok, |out| #check) {
                                     return false;
@@ -596,12 +598,12 @@ impl<'a> SchemaEmitter<'a> {
                         }
                     });
                     quote! {
-                        let mut next = 0;
+                        let mut rest = &members[..];
                         #(#blocks)*
                     }
                 });
                 let rest = match in_order {
-                    Some(_) => quote!(&members[next..]),
+                    Some(_) => quote!(rest),
                     None => quote!(members),
                 };
                 quote! {

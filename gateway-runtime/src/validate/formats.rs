@@ -12,6 +12,7 @@
 use crate::json::Number;
 
 /// `int32`: an integer in `[-2^31, 2^31)`, compared exactly.
+#[inline]
 pub fn is_int32(n: Number) -> bool {
     match n {
         Number::PosInt(u) => u <= i32::MAX as u64,
@@ -23,6 +24,7 @@ pub fn is_int32(n: Number) -> bool {
 
 /// `int64`: an integer in `[-2^63, 2^63)`, compared exactly (`i64::MAX`
 /// rounds up to 2^63 as an f64, so the integer itself is compared).
+#[inline]
 pub fn is_int64(n: Number) -> bool {
     match n {
         Number::PosInt(u) => u <= i64::MAX as u64,
@@ -37,6 +39,7 @@ pub fn is_int64(n: Number) -> bool {
 
 /// An integer in `[min, max]`, compared exactly (`int8`, `uint8`, `int16`,
 /// `uint16`, `uint32`, `uint64`).
+#[inline]
 pub fn is_integer_in(n: Number, min: i64, max: u64) -> bool {
     match n {
         Number::PosInt(u) => u <= max,

@@ -82,9 +82,19 @@ impl Dfa<'_> {
                 let rows = self.byte_rows();
                 let mut next = state as u64;
                 let step = |next: u64, b: u8| {
-                    // At most 255 * 8 + 8 = 2048: no bounds check left.
+                    // At most 255 * 8 + 7 < 2048: no bounds check left.
+                    // Spelled out: `array::map` is not always inlined.
                     let at = usize::from(b) * 8;
-                    let row = [0, 1, 2, 3, 4, 5, 6, 7].map(|i| rows[at + i]);
+                    let row = [
+                        rows[at],
+                        rows[at + 1],
+                        rows[at + 2],
+                        rows[at + 3],
+                        rows[at + 4],
+                        rows[at + 5],
+                        rows[at + 6],
+                        rows[at + 7],
+                    ];
                     u64::from_le_bytes(row).wrapping_shr(next as u32)
                 };
                 let mut blocks = bytes.chunks_exact(8);
