@@ -342,6 +342,17 @@ mod tests {
             "ab cdefghijklmnopqrstu@x.org",
             "abcdefghijklmno é@x.org",
             "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+            // A block and every tail length (the shift walk takes tails by
+            // four, two and one), valid or not.
+            "ab@cd.efgh",
+            "abc@def.ghi",
+            "abcd@efgh.ij",
+            "abcde@fgh.ijk",
+            "abcdef@ghij.kl",
+            "abcdefg@hij.klm",
+            "abcdefg@hij.klm.",
+            "abcdefg@hij.k m",
+            "abcdefg@hij.klé",
         ];
         for pattern in [
             "^[a-z0-9._-]+@[a-z0-9-]+(\\.[a-z0-9-]+)*\\.[a-z]{2,}$",

@@ -107,8 +107,23 @@ impl Dfa<'_> {
                         return state >= self.hit_from;
                     }
                 }
-                for &b in blocks.remainder() {
-                    next = step(next, b);
+                // The tail (under eight bytes) by four, two and one: one
+                // test per run rather than one per byte.
+                let mut tail = blocks.remainder();
+                if let Some((four, rest)) = tail.split_first_chunk::<4>() {
+                    for &b in four {
+                        next = step(next, b);
+                    }
+                    tail = rest;
+                }
+                if let Some((two, rest)) = tail.split_first_chunk::<2>() {
+                    for &b in two {
+                        next = step(next, b);
+                    }
+                    tail = rest;
+                }
+                if let [b] = tail {
+                    next = step(next, *b);
                 }
                 state = (next & 63) as usize;
             }
