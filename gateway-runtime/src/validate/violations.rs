@@ -410,7 +410,19 @@ pub fn run(
         },
         "verdict-only and recording validators disagree"
     );
-    valid || (record(v, out) && !out.too_deep)
+    valid || explain(v, out, record)
+}
+
+/// The recording pass of [`run`], out of line: a rejection is the rare
+/// path, and inlined it would double the hot validator's code.
+#[cold]
+#[inline(never)]
+fn explain(
+    v: &Value<'_>,
+    out: &mut Violations,
+    record: impl Fn(&Value<'_>, &mut Violations) -> bool,
+) -> bool {
+    record(v, out) && !out.too_deep
 }
 
 #[cfg(test)]
