@@ -152,7 +152,7 @@ enum Walk {
 /// of pairs is computed here). `None` when the automaton does not fit:
 /// more states than shift rows hold, or offsets beyond the tables' 16 bits.
 /// Shift rows are indexed by the byte itself, not its class: 2 KiB for
-/// one instruction fewer per byte.
+/// no class lookup on the way.
 fn tables(
     raw_next: &[[usize; 256]],
     representatives: &[usize],

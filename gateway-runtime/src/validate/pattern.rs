@@ -41,9 +41,9 @@ pub enum Walk {
     /// amount (6 × its number), and the table holds one `u64` per byte
     /// value (256, `classes` unused), whose 6-bit field at that shift is the
     /// state after the byte. A step is a load that depends on the byte
-    /// alone, then one shift that depends on the state: three instructions
-    /// per byte and one cycle on the chain, no class lookup and no bounds
-    /// check. Stopping states lead to themselves, so that the walk looks
+    /// alone, then one shift that depends on the state: four instructions
+    /// per byte on x86-64 (the shift count must sit in `cl`) and one cycle
+    /// on the chain, no class lookup and no bounds check. Stopping states lead to themselves, so that the walk looks
     /// for a stop only once per eight bytes.
     Shifts,
     /// Two bytes per step, half as many dependent loads: `u16` entries, a
