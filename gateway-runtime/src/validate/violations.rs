@@ -270,9 +270,6 @@ pub trait Sink {
     /// members and items of a plain object cost no counting.
     fn descend(&mut self) -> bool;
     fn ascend(&mut self);
-    /// True once nesting went past the guard: the value is then invalid,
-    /// whatever a `not` or an `anyOf` made of the failure.
-    fn too_deep(&self) -> bool;
 
     /// Checks the member `key` of an object with `check`, its violations
     /// placed under `key`, and folds its verdict into `ok`. `false` when
@@ -331,10 +328,6 @@ impl Sink for Violations {
     fn ascend(&mut self) {
         Violations::ascend(self)
     }
-    #[inline]
-    fn too_deep(&self) -> bool {
-        Violations::too_deep(self)
-    }
 }
 
 /// The verdict alone: nothing recorded, stop at the first failure. Only
@@ -380,10 +373,6 @@ impl Sink for Verdict {
     #[inline(always)]
     fn ascend(&mut self) {
         self.depth -= 1;
-    }
-    #[inline(always)]
-    fn too_deep(&self) -> bool {
-        self.too_deep
     }
 }
 
@@ -446,7 +435,7 @@ mod tests {
             levels += 1;
         }
         assert_eq!(levels, Violations::MAX_DEPTH);
-        assert!(verdict.too_deep());
+        assert!(verdict.too_deep);
     }
 
     #[test]
